@@ -1,0 +1,76 @@
+// A dense, contiguous, row-major host tensor with shared storage.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gnnrt/dtype.h"
+#include "gnnrt/error.h"
+
+namespace gnnrt {
+
+using Dims = std::vector<int64_t>;
+
+// Number of elements of a shape; fails (InvalidInput) on negative dims or int64 overflow.
+int64_t element_count(const Dims& shape);
+std::string shape_to_string(const Dims& shape);  // "[2, 10556]"
+
+class Tensor {
+ public:
+  Tensor() = default;
+  // Allocates zero-initialised, 64-byte-aligned storage.
+  Tensor(DType dtype, Dims shape);
+  // Views existing memory; `owner` keeps it alive (an mmap, a parent tensor, a buffer).
+  static Tensor view(DType dtype, Dims shape, std::shared_ptr<void> owner, void* data);
+
+  bool defined() const { return dtype_ != DType::Undefined; }
+  DType dtype() const { return dtype_; }
+  const Dims& shape() const { return shape_; }
+  int64_t rank() const { return static_cast<int64_t>(shape_.size()); }
+  int64_t dim(int64_t axis) const { return shape_.at(static_cast<size_t>(axis)); }
+  int64_t numel() const { return numel_; }
+  size_t nbytes() const { return static_cast<size_t>(numel_) * dtype_size(dtype_); }
+
+  void* raw() { return data_; }
+  const void* raw() const { return data_; }
+
+  template <typename T>
+  T* data() {
+    check_type(dtype_of<T>());
+    return static_cast<T*>(data_);
+  }
+  template <typename T>
+  const T* data() const {
+    check_type(dtype_of<T>());
+    return static_cast<const T*>(data_);
+  }
+
+  // Same storage, new shape with the same element count.
+  Tensor reshaped(Dims shape) const;
+  // A deep copy with its own storage.
+  Tensor clone() const;
+  // Element i converted to double / int64, whatever the dtype (for scalars and small shape tensors).
+  double scalar_as_double(int64_t index = 0) const;
+  int64_t scalar_as_int(int64_t index = 0) const;
+  // All elements as int64 (for shape-like tensors); fails unless the dtype is an integer type.
+  std::vector<int64_t> to_int_vector() const;
+
+  std::string describe() const;  // "float32[2708, 1433]"
+
+ private:
+  void check_type(DType requested) const;
+
+  DType dtype_ = DType::Undefined;
+  Dims shape_;
+  int64_t numel_ = 0;
+  std::shared_ptr<void> owner_;
+  void* data_ = nullptr;
+};
+
+// Converts elements to another dtype (float <-> int truncates toward zero, as ONNX Cast).
+Tensor cast_tensor(const Tensor& input, DType to);
+
+}  // namespace gnnrt

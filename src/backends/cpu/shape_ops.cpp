@@ -1,0 +1,7 @@
+#include "backends/cpu/kernel_registry.h"
+
+namespace gnnrt::cpu {
+
+void register_shape_kernels(KernelRegistry& registry) {}
+
+}  // namespace gnnrt::cpu
