@@ -1,4 +1,5 @@
-// A dense, contiguous, row-major host tensor with shared storage.
+// A dense, contiguous, row-major tensor with shared storage, in host memory or, for the CUDA
+// backend, in device memory (then only its pointer, dtype and shape may be used on the host).
 #pragma once
 
 #include <cstddef>
@@ -14,6 +15,8 @@ namespace gnnrt {
 
 using Dims = std::vector<int64_t>;
 
+enum class Device : uint8_t { Host, Cuda };
+
 // Number of elements of a shape; fails (InvalidInput) on negative dims or int64 overflow.
 int64_t element_count(const Dims& shape);
 std::string shape_to_string(const Dims& shape);  // "[2, 10556]"
@@ -24,10 +27,13 @@ class Tensor {
   // Allocates zero-initialised, 64-byte-aligned storage.
   Tensor(DType dtype, Dims shape);
   // Views existing memory; `owner` keeps it alive (an mmap, a parent tensor, a buffer).
-  static Tensor view(DType dtype, Dims shape, std::shared_ptr<void> owner, void* data);
+  static Tensor view(DType dtype, Dims shape, std::shared_ptr<void> owner, void* data,
+                     Device device = Device::Host);
 
   bool defined() const { return dtype_ != DType::Undefined; }
   DType dtype() const { return dtype_; }
+  Device device() const { return device_; }
+  bool on_host() const { return device_ == Device::Host; }
   const Dims& shape() const { return shape_; }
   int64_t rank() const { return static_cast<int64_t>(shape_.size()); }
   int64_t dim(int64_t axis) const { return shape_.at(static_cast<size_t>(axis)); }
@@ -50,7 +56,7 @@ class Tensor {
 
   // Same storage, new shape with the same element count.
   Tensor reshaped(Dims shape) const;
-  // A deep copy with its own storage.
+  // A deep copy with its own host storage (host tensors only).
   Tensor clone() const;
   // Element i converted to double / int64, whatever the dtype (for scalars and small shape tensors).
   double scalar_as_double(int64_t index = 0) const;
@@ -62,8 +68,10 @@ class Tensor {
 
  private:
   void check_type(DType requested) const;
+  void check_host(const char* operation) const;
 
   DType dtype_ = DType::Undefined;
+  Device device_ = Device::Host;
   Dims shape_;
   int64_t numel_ = 0;
   std::shared_ptr<void> owner_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "core/half.h"
@@ -80,8 +81,12 @@ inline To convert_element(From value) {
   } else if constexpr (std::is_same_v<To, bool>) {
     return to_double(value) != 0.0;
   } else if constexpr (std::is_integral_v<To> && (std::is_same_v<From, float16_t> || std::is_same_v<From, bfloat16_t> || std::is_floating_point_v<From>)) {
+    // Out-of-range values saturate (a plain cast would be undefined behaviour); NaN gives 0.
     const double d = to_double(value);
-    return std::isfinite(d) ? static_cast<To>(d) : To{0};
+    if (std::isnan(d)) return To{0};
+    if (d <= static_cast<double>(std::numeric_limits<To>::lowest())) return std::numeric_limits<To>::lowest();
+    if (d >= static_cast<double>(std::numeric_limits<To>::max())) return std::numeric_limits<To>::max();
+    return static_cast<To>(d);
   } else if constexpr (std::is_same_v<From, float16_t> || std::is_same_v<From, bfloat16_t>) {
     return static_cast<To>(to_double(value));
   } else {

@@ -43,8 +43,9 @@ Tensor::Tensor(DType dtype, Dims shape) : dtype_(dtype), shape_(std::move(shape)
   data_ = memory;
 }
 
-Tensor Tensor::view(DType dtype, Dims shape, std::shared_ptr<void> owner, void* data) {
+Tensor Tensor::view(DType dtype, Dims shape, std::shared_ptr<void> owner, void* data, Device device) {
   Tensor t;
+  t.device_ = device;
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
   t.numel_ = element_count(t.shape_);
@@ -58,6 +59,10 @@ void Tensor::check_type(DType requested) const {
     fail_internal("tensor ", describe(), " accessed as ", dtype_name(requested));
 }
 
+void Tensor::check_host(const char* operation) const {
+  if (device_ != Device::Host) fail_internal(operation, " needs a host tensor, got a device tensor ", describe());
+}
+
 Tensor Tensor::reshaped(Dims shape) const {
   Tensor t = *this;
   t.shape_ = std::move(shape);
@@ -67,12 +72,14 @@ Tensor Tensor::reshaped(Dims shape) const {
 }
 
 Tensor Tensor::clone() const {
+  check_host("clone");
   Tensor copy(dtype_, shape_);
   if (nbytes()) std::memcpy(copy.raw(), data_, nbytes());
   return copy;
 }
 
 double Tensor::scalar_as_double(int64_t index) const {
+  check_host("scalar_as_double");
   GNNRT_CHECK(index >= 0 && index < numel_, "element ", index, " of ", describe());
   return dispatch_all(dtype_, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -81,6 +88,7 @@ double Tensor::scalar_as_double(int64_t index) const {
 }
 
 int64_t Tensor::scalar_as_int(int64_t index) const {
+  check_host("scalar_as_int");
   GNNRT_CHECK(index >= 0 && index < numel_, "element ", index, " of ", describe());
   return dispatch_all(dtype_, [&](auto tag) -> int64_t {
     using T = typename decltype(tag)::type;
@@ -97,10 +105,11 @@ std::vector<int64_t> Tensor::to_int_vector() const {
 }
 
 std::string Tensor::describe() const {
-  return std::string(dtype_name(dtype_)) + shape_to_string(shape_);
+  return std::string(dtype_name(dtype_)) + shape_to_string(shape_) + (device_ == Device::Cuda ? " (cuda)" : "");
 }
 
 Tensor cast_tensor(const Tensor& input, DType to) {
+  GNNRT_CHECK(input.on_host(), "cast_tensor of a device tensor");
   Tensor output(to, input.shape());
   const int64_t n = input.numel();
   dispatch_all(input.dtype(), [&](auto from_tag) {

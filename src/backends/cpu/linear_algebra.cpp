@@ -1,7 +1,237 @@
+// CPU kernels for MatMul (numpy semantics) and Gemm. float32/float64 go to OpenBLAS; integer
+// types use a plain loop that wraps on overflow like the hardware; float16/bfloat16 are widened
+// to float32 and rounded back (the CPU never does arithmetic in 16-bit floats).
+#include <cblas.h>
+
+#include <algorithm>
+#include <limits>
+#include <type_traits>
+
 #include "backends/cpu/kernel_registry.h"
+#include "core/dispatch.h"
 
 namespace gnnrt::cpu {
+namespace {
 
-void register_linear_algebra_kernels(KernelRegistry& registry) {}
+template <typename T, bool = std::is_integral_v<T>>
+struct Accumulator {
+  using type = T;
+};
+template <typename T>
+struct Accumulator<T, true> {
+  using type = std::make_unsigned_t<std::common_type_t<T, unsigned>>;
+};
+
+// One row-major matrix product C = alpha * op(A) * op(B) + beta * C with all sizes > 0.
+// lda/ldb are the row lengths of A and B as stored (before the transpose).
+template <typename T>
+void naive_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const T* a, int64_t lda,
+                const T* b, int64_t ldb, double beta, T* c, int64_t ldc) {
+  // Integers accumulate unsigned and at least as wide as `unsigned` (narrower ones would promote
+  // to signed int): wrap-around like the hardware instead of signed-overflow UB.
+  using Acc = typename Accumulator<T>::type;
+  std::vector<Acc> row(static_cast<size_t>(n));
+#pragma omp parallel for schedule(static) firstprivate(row) if (m * n * k >= (1 << 18))
+  for (int64_t i = 0; i < m; ++i) {
+    std::fill(row.begin(), row.end(), Acc{0});
+    for (int64_t p = 0; p < k; ++p) {
+      const Acc a_ip = static_cast<Acc>(trans_a ? a[p * lda + i] : a[i * lda + p]);
+      for (int64_t j = 0; j < n; ++j)
+        row[static_cast<size_t>(j)] += a_ip * static_cast<Acc>(trans_b ? b[j * ldb + p] : b[p * ldb + j]);
+    }
+    T* c_row = c + i * ldc;
+    for (int64_t j = 0; j < n; ++j) {
+      const T product = static_cast<T>(row[static_cast<size_t>(j)]);
+      if (alpha == 1.0 && beta == 0.0) c_row[j] = product;
+      else if (alpha == 1.0 && beta == 1.0 && std::is_integral_v<T>)
+        c_row[j] = static_cast<T>(static_cast<Acc>(c_row[j]) + static_cast<Acc>(product));
+      else c_row[j] = convert_element<T>(alpha * static_cast<double>(product) + (beta == 0.0 ? 0.0 : beta * static_cast<double>(c_row[j])));
+    }
+  }
+}
+
+bool fits_blas_int(std::initializer_list<int64_t> values) {
+  for (int64_t v : values)
+    if (v > std::numeric_limits<blasint>::max()) return false;
+  return true;
+}
+
+// Dispatches one matrix product to BLAS where it can; every size must be > 0.
+template <typename T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const T* a, const T* b,
+          double beta, T* c) {
+  const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n, ldc = n;
+  const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    if (fits_blas_int({m, n, k, lda, ldb, ldc})) {
+      if constexpr (std::is_same_v<T, float>)
+        cblas_sgemm(CblasRowMajor, ta, tb, static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k),
+                    static_cast<float>(alpha), a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb),
+                    static_cast<float>(beta), c, static_cast<blasint>(ldc));
+      else
+        cblas_dgemm(CblasRowMajor, ta, tb, static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k),
+                    alpha, a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c,
+                    static_cast<blasint>(ldc));
+      return;
+    }
+  }
+  naive_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// float16/bfloat16 operands: compute in float32 and round the result back.
+bool is_half(DType dtype) { return dtype == DType::Float16 || dtype == DType::BFloat16; }
+
+void require_numeric(const ir::Node& node, const Tensor& t, const char* name) {
+  if (t.dtype() == DType::Bool)
+    fail_input(node.describe(), ": input ", name, " is ", t.describe(), "; bool is not a numeric type here");
+}
+
+// ---------------------------------------------------------------------------------------------
+// MatMul
+
+std::vector<Tensor> matmul_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext& context) {
+  const Tensor& a_in = require_input(node, inputs, 0);
+  const Tensor& b_in = require_input(node, inputs, 1);
+  if (a_in.dtype() != b_in.dtype())
+    fail_input(node.describe(), ": inputs have different dtypes: A is ", a_in.describe(), ", B is ", b_in.describe());
+  require_numeric(node, a_in, "A");
+  if (a_in.rank() == 0 || b_in.rank() == 0)
+    fail_input(node.describe(), ": inputs must have rank >= 1, got A ", a_in.describe(), " and B ", b_in.describe());
+  if (is_half(a_in.dtype())) {
+    const Tensor a32 = cast_tensor(a_in, DType::Float32), b32 = cast_tensor(b_in, DType::Float32);
+    return {cast_tensor(matmul_kernel(node, {&a32, &b32}, context)[0], a_in.dtype())};
+  }
+
+  // numpy promotion: a 1-D A is a row [1, K], a 1-D B a column [K, 1]; the added dim is dropped after.
+  Dims a_shape = a_in.shape(), b_shape = b_in.shape();
+  const bool a_vector = a_shape.size() == 1, b_vector = b_shape.size() == 1;
+  if (a_vector) a_shape.insert(a_shape.begin(), 1);
+  if (b_vector) b_shape.push_back(1);
+  const int64_t m = a_shape[a_shape.size() - 2], k = a_shape.back();
+  const int64_t n = b_shape.back();
+  if (b_shape[b_shape.size() - 2] != k)
+    fail_input(node.describe(), ": cannot multiply A ", a_in.describe(), " by B ", b_in.describe(),
+               " (A has ", k, " columns, B has ", b_shape[b_shape.size() - 2], " rows)");
+
+  // Broadcast the batch dims (everything but the last two).
+  const Dims a_batch(a_shape.begin(), a_shape.end() - 2), b_batch(b_shape.begin(), b_shape.end() - 2);
+  const size_t batch_rank = std::max(a_batch.size(), b_batch.size());
+  Dims batch(batch_rank);
+  for (size_t i = 0; i < batch_rank; ++i) {
+    const int64_t da = i + a_batch.size() >= batch_rank ? a_batch[i + a_batch.size() - batch_rank] : 1;
+    const int64_t db = i + b_batch.size() >= batch_rank ? b_batch[i + b_batch.size() - batch_rank] : 1;
+    if (da != db && da != 1 && db != 1)
+      fail_input(node.describe(), ": batch dimensions of A ", a_in.describe(), " and B ", b_in.describe(),
+                 " do not broadcast (", da, " vs ", db, ")");
+    batch[i] = da == 1 ? db : da;
+  }
+  Dims out_shape = batch;
+  if (!a_vector) out_shape.push_back(m);
+  if (!b_vector) out_shape.push_back(n);
+  Tensor out(a_in.dtype(), out_shape);
+  const int64_t batch_count = element_count(batch);
+  if (out.numel() == 0 || k == 0) return {out};  // K = 0: a sum over nothing, and the output is zeroed
+
+  // Matrix offsets (in elements) of A and B for each output batch; broadcast dims step by 0.
+  auto batch_offsets = [&](const Dims& own, int64_t matrix_size) {
+    std::vector<int64_t> stride(batch_rank, 0);
+    int64_t s = matrix_size;
+    for (size_t i = own.size(); i-- > 0;) {
+      const size_t o = i + batch_rank - own.size();
+      stride[o] = own[i] == 1 ? 0 : s;
+      s *= own[i];
+    }
+    std::vector<int64_t> offsets(static_cast<size_t>(batch_count));
+    for (int64_t bi = 0; bi < batch_count; ++bi) {
+      int64_t rest = bi, offset = 0;
+      for (size_t d = batch_rank; d-- > 0;) {
+        offset += (rest % batch[d]) * stride[d];
+        rest /= batch[d];
+      }
+      offsets[static_cast<size_t>(bi)] = offset;
+    }
+    return offsets;
+  };
+
+  dispatch_arithmetic(a_in.dtype(), node.describe(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* a = a_in.data<T>();
+    const T* b = b_in.data<T>();
+    T* c = out.data<T>();
+    // A shared B under a contiguous batch of A (x[..., N, F] @ W[F, H]) is one tall product.
+    if (element_count(b_batch) == 1 && element_count(a_batch) == batch_count) {
+      gemm<T>(false, false, batch_count * m, n, k, 1.0, a, b, 0.0, c);
+      return;
+    }
+    const auto a_offsets = batch_offsets(a_batch, m * k), b_offsets = batch_offsets(b_batch, k * n);
+    for (int64_t bi = 0; bi < batch_count; ++bi)
+      gemm<T>(false, false, m, n, k, 1.0, a + a_offsets[static_cast<size_t>(bi)], b + b_offsets[static_cast<size_t>(bi)],
+              0.0, c + bi * m * n);
+  });
+  return {out};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gemm: Y = alpha * op(A) * op(B) + beta * C, C broadcast to [M, N]
+
+std::vector<Tensor> gemm_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext& context) {
+  const Tensor& a_in = require_input(node, inputs, 0);
+  const Tensor& b_in = require_input(node, inputs, 1);
+  const Tensor* c_in = inputs.size() > 2 ? inputs[2] : nullptr;
+  if (a_in.rank() != 2 || b_in.rank() != 2)
+    fail_input(node.describe(), ": A and B must be 2-D, got A ", a_in.describe(), " and B ", b_in.describe());
+  if (a_in.dtype() != b_in.dtype() || (c_in && c_in->dtype() != a_in.dtype()))
+    fail_input(node.describe(), ": inputs must share one dtype, got A ", a_in.describe(), ", B ", b_in.describe(),
+               c_in ? cat(", C ", c_in->describe()) : std::string());
+  require_numeric(node, a_in, "A");
+  if (is_half(a_in.dtype())) {
+    const Tensor a32 = cast_tensor(a_in, DType::Float32), b32 = cast_tensor(b_in, DType::Float32);
+    Tensor c32;
+    if (c_in) c32 = cast_tensor(*c_in, DType::Float32);
+    return {cast_tensor(gemm_kernel(node, {&a32, &b32, c_in ? &c32 : nullptr}, context)[0], a_in.dtype())};
+  }
+  const bool trans_a = node.attr_int("transA", 0) != 0, trans_b = node.attr_int("transB", 0) != 0;
+  const double alpha = node.attr_float("alpha", 1.0f), beta = node.attr_float("beta", 1.0f);
+  const int64_t m = trans_a ? a_in.dim(1) : a_in.dim(0), k = trans_a ? a_in.dim(0) : a_in.dim(1);
+  const int64_t kb = trans_b ? b_in.dim(1) : b_in.dim(0), n = trans_b ? b_in.dim(0) : b_in.dim(1);
+  if (k != kb)
+    fail_input(node.describe(), ": op(A) is [", m, ", ", k, "] but op(B) is [", kb, ", ", n, "] (A ", a_in.describe(),
+               " transA=", trans_a, ", B ", b_in.describe(), " transB=", trans_b, ")");
+  // C broadcasts one way to [M, N]: each of its trailing dims is 1 or the matching size.
+  int64_t c_rows = 1, c_cols = 1;
+  if (c_in) {
+    const Dims& cs = c_in->shape();
+    const bool ok = cs.size() <= 2 && (cs.empty() || cs.back() == 1 || cs.back() == n) &&
+                    (cs.size() < 2 || cs[0] == 1 || cs[0] == m);
+    if (!ok)
+      fail_input(node.describe(), ": C ", c_in->describe(), " does not broadcast to the output [", m, ", ", n, "]");
+    c_cols = cs.empty() ? 1 : cs.back();
+    c_rows = cs.size() < 2 ? 1 : cs[0];
+  }
+  Tensor out(a_in.dtype(), {m, n});
+  if (out.numel() == 0) return {out};
+  dispatch_arithmetic(a_in.dtype(), node.describe(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* y = out.data<T>();
+    const bool use_c = c_in && beta != 0.0;
+    if (use_c) {
+      const T* c = c_in->data<T>();
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          const T value = c[(c_rows == 1 ? 0 : i) * c_cols + (c_cols == 1 ? 0 : j)];
+          y[i * n + j] = beta == 1.0 ? value : convert_element<T>(beta * static_cast<double>(value));
+        }
+    }
+    if (k > 0) gemm<T>(trans_a, trans_b, m, n, k, alpha, a_in.data<T>(), b_in.data<T>(), use_c ? 1.0 : 0.0, y);
+  });
+  return {out};
+}
+
+}  // namespace
+
+void register_linear_algebra_kernels(KernelRegistry& registry) {
+  registry.add("MatMul", matmul_kernel);
+  registry.add("Gemm", gemm_kernel);
+}
 
 }  // namespace gnnrt::cpu

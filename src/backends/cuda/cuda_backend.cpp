@@ -1,0 +1,163 @@
+#include "backends/cuda/cuda_backend.h"
+
+#include <unordered_map>
+
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/device_memory.h"
+#include "backends/cuda/device_pool.h"
+
+namespace gnnrt::cuda {
+namespace {
+
+// Host values up to this many elements stay on the host when all of a node's inputs are there:
+// shape arithmetic (Shape -> Gather -> Concat -> Reshape) is cheaper on the CPU than a launch.
+constexpr int64_t kHostElementLimit = 1024;
+
+// Elements an op creates from small host inputs (ConstantOfShape of [N, F], Range(0, N)); -1
+// when the op does not create data from shape values.
+int64_t created_elements(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
+  auto host_values = [&](size_t index) -> std::vector<int64_t> {
+    if (index >= inputs.size() || !inputs[index] || !inputs[index]->on_host() || !is_integer(inputs[index]->dtype()))
+      return {};
+    return inputs[index]->to_int_vector();
+  };
+  auto product = [](const std::vector<int64_t>& values) {
+    int64_t count = 1;
+    for (int64_t v : values) count *= std::max<int64_t>(v, 0);
+    return count;
+  };
+  if (node.op_type == "ConstantOfShape") return product(host_values(0));
+  if (node.op_type == "Expand") return std::max(product(host_values(1)), inputs[0] ? inputs[0]->numel() : 0);
+  if (node.op_type == "Tile") return (inputs[0] ? inputs[0]->numel() : 0) * product(host_values(1));
+  if (node.op_type == "Range" && inputs.size() == 3 && inputs[0] && inputs[1] && inputs[2] && inputs[0]->on_host() &&
+      inputs[1]->on_host() && inputs[2]->on_host()) {
+    const double start = inputs[0]->scalar_as_double(), limit = inputs[1]->scalar_as_double(),
+                 delta = inputs[2]->scalar_as_double();
+    return delta == 0 ? 0 : std::max<int64_t>(0, static_cast<int64_t>((limit - start) / delta) + 1);
+  }
+  return -1;
+}
+
+class CudaBackend final : public runtime::DeviceBackend {
+ public:
+  CudaBackend() : pool_(DevicePool::create()) {
+    GNNRT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    GNNRT_CUBLAS_CHECK(cublasCreate(&cublas_));
+    GNNRT_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+    GNNRT_CUDA_CHECK(cudaMalloc(&errors_, sizeof(DeviceErrorRecord)));
+    GNNRT_CUDA_CHECK(cudaMemsetAsync(errors_, 0, sizeof(DeviceErrorRecord), stream_));
+  }
+
+  ~CudaBackend() override {
+    cudaStreamSynchronize(stream_);
+    weights_.clear();
+    cudaFree(errors_);
+    cublasDestroy(cublas_);
+    cudaStreamDestroy(stream_);
+  }
+
+  std::string name() const override { return "cuda"; }
+
+  void prepare(const ir::Graph& graph) override {
+    for (const auto& [name, tensor] : graph.initializers) weight_storage_.emplace(tensor.raw(), tensor);
+    for (const ir::Node& node : graph.nodes)
+      for (const auto& [key, attribute] : node.attributes)
+        if (attribute.kind == ir::Attribute::Kind::Graph && attribute.g) prepare(*attribute.g);
+  }
+
+  bool takes(const ir::Node& node, const std::vector<const Tensor*>& inputs) const override {
+    if (node.op_type == "Shape" || node.op_type == "Size" || node.op_type == "If") return false;
+    std::vector<DType> dtypes;
+    bool any_on_device = false;
+    int64_t host_elements = 0;
+    for (const Tensor* input : inputs) {
+      dtypes.push_back(input ? input->dtype() : DType::Undefined);
+      if (!input) continue;
+      if (input->on_host()) host_elements = std::max(host_elements, input->numel());
+      else any_on_device = true;
+    }
+    if (!cuda_kernel_registry().supports(node, dtypes)) return false;
+    if (any_on_device) return true;
+    return host_elements > kHostElementLimit || created_elements(node, inputs) > kHostElementLimit;
+  }
+
+  std::vector<Tensor> run(const ir::Node& node, const std::vector<const Tensor*>& inputs, int32_t site) override {
+    std::vector<Tensor> device_inputs(inputs.size());
+    KernelInputs kernel_inputs;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const Tensor* input = inputs[i];
+      if (!input) {
+        kernel_inputs.push_back(nullptr);
+        continue;
+      }
+      device_inputs[i] = input->on_host() ? upload(*input) : *input;
+      kernel_inputs.push_back(&device_inputs[i]);
+    }
+    CudaKernelContext context;
+    context.stream = stream_;
+    context.cublas = cublas_;
+    context.errors = errors_;
+    context.site = site;
+    context.allocate = [this](DType dtype, Dims shape) { return pool_->allocate(dtype, std::move(shape)); };
+    context.to_host = [this](const Tensor& tensor) { return to_host(tensor); };
+    return cuda_kernel_registry().find(node.op_type)->run(node, kernel_inputs, context);
+  }
+
+  Tensor to_host(const Tensor& tensor) override {
+    if (tensor.on_host()) return tensor;
+    return copy_to_host(tensor, stream_);
+  }
+
+  DeviceError finish() override {
+    GNNRT_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    DeviceErrorRecord record{};
+    GNNRT_CUDA_CHECK(cudaMemcpy(&record, errors_, sizeof(record), cudaMemcpyDeviceToHost));
+    DeviceError error;
+    if (record.code == kNoDeviceError) return error;
+    GNNRT_CUDA_CHECK(cudaMemset(errors_, 0, sizeof(DeviceErrorRecord)));
+    error.site = record.site;
+    if (record.code == kIndexOutOfRange)
+      error.message = cat("index ", record.value, " is out of range: valid indices are in [-", record.bound, ", ",
+                          record.bound, ") for a dimension of size ", record.bound,
+                          " (an input refers to a node or row that does not exist)");
+    else if (record.code == kDivisionByZero)
+      error.message = "integer division by zero";
+    else
+      error.message = cat("device error code ", record.code, " with value ", record.value);
+    return error;
+  }
+
+ private:
+  Tensor upload(const Tensor& host) {
+    auto weight = weight_storage_.find(host.raw());
+    if (weight != weight_storage_.end() && host.raw() != nullptr) {
+      auto cached = weights_.find(host.raw());
+      if (cached != weights_.end()) return cached->second;
+      Tensor device = copy(host);
+      weights_.emplace(host.raw(), device);
+      return device;
+    }
+    return copy(host);
+  }
+
+  Tensor copy(const Tensor& host) {
+    Tensor device = pool_->allocate(host.dtype(), host.shape());
+    if (host.nbytes())
+      GNNRT_CUDA_CHECK(cudaMemcpyAsync(device.raw(), host.raw(), host.nbytes(), cudaMemcpyHostToDevice, stream_));
+    return device;
+  }
+
+  std::shared_ptr<DevicePool> pool_;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  DeviceErrorRecord* errors_ = nullptr;
+  std::unordered_map<const void*, Tensor> weight_storage_;  // host storage of initializers (kept alive)
+  std::unordered_map<const void*, Tensor> weights_;         // their device copies
+};
+
+}  // namespace
+
+std::unique_ptr<runtime::DeviceBackend> create_cuda_backend() { return std::make_unique<CudaBackend>(); }
+
+}  // namespace gnnrt::cuda

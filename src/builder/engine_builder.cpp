@@ -1,0 +1,72 @@
+#include "builder/engine_builder.h"
+
+#include "backends/cpu/kernel_registry.h"
+#include "ir/shape_inference.h"
+#include "ir/verifier.h"
+#include "runtime/backend.h"
+
+#ifdef GNNRT_WITH_CUDA
+#include "backends/cuda/cuda_kernels.h"
+#endif
+
+namespace gnnrt::builder {
+namespace {
+
+// Which backend each node is meant for: "cuda:<op>" where the CUDA backend supports the node at
+// its inferred dtypes, else "cpu:<op>" (small shape arithmetic also runs on the host at run time).
+void choose_kernels(const ir::Graph& graph, const std::string& device, engine::EngineContents& engine) {
+  for (const ir::Node& node : graph.nodes) {
+    std::string choice = "cpu:" + node.op_type;
+#ifdef GNNRT_WITH_CUDA
+    if (device == "cuda") {
+      std::vector<DType> dtypes;
+      for (const std::string& input : node.inputs) {
+        auto type = input.empty() ? std::nullopt : graph.type_of(input);
+        dtypes.push_back(type ? type->dtype : DType::Undefined);
+      }
+      if (cuda::cuda_kernel_registry().supports(node, dtypes)) choice = "cuda:" + node.op_type;
+    }
+#endif
+    engine.kernel_choices[node.name] = choice;
+  }
+}
+
+}  // namespace
+
+engine::EngineContents build_engine(ir::Model model, const BuildOptions& options, std::ostream* log) {
+  if (options.device != "cpu" && options.device != "cuda")
+    fail_input("--device ", options.device, ": expected cpu or cuda");
+  engine::EngineContents engine;
+  engine.target.device = options.device;
+  if (options.device == "cuda") {
+    const runtime::DeviceInfo info = runtime::cuda_device_info();
+    engine.target.compute_capability = info.compute_capability;
+    engine.target.device_name = info.name;
+  }
+  if (log) *log << "[build] verifying the graph (" << model.graph.nodes.size() << " nodes)\n";
+  ir::verify_graph(model.graph);
+  const ir::ShapeInferenceReport shapes = ir::infer_shapes(model.graph);
+  if (log) *log << "[build] shape inference: " << shapes.inferred << " values typed, " << shapes.unknown << " unknown\n";
+  engine.profile = make_profile(model.graph, options.profile);
+  if (log) *log << "[build] optimisation profile:\n" << describe_profile(engine.profile);
+  choose_kernels(model.graph, options.device, engine);
+  engine.builder_version = GNNRT_VERSION;
+  engine.model = std::move(model);
+  return engine;
+}
+
+void check_engine_runs_here(const engine::EngineContents& engine, const std::string& device, const std::string& what) {
+  if (engine.target.device != device)
+    fail_input(what, ": the engine was built for ", engine.target.device, ", not for ", device,
+               "; run it with --device ", engine.target.device, " or rebuild it with gnnrt build --device ", device);
+  if (device == "cuda") {
+    const runtime::DeviceInfo info = runtime::cuda_device_info();
+    if (info.compute_capability != engine.target.compute_capability)
+      fail_input(what, ": the engine was built for compute capability ", engine.target.compute_capability / 10, ".",
+                 engine.target.compute_capability % 10, " (", engine.target.device_name, "), this GPU (", info.name,
+                 ") is ", info.compute_capability / 10, ".", info.compute_capability % 10,
+                 "; rebuild the engine on this GPU with gnnrt build");
+  }
+}
+
+}  // namespace gnnrt::builder

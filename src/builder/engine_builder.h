@@ -1,0 +1,27 @@
+// The builder: imported model -> checked, shape-inferred (and, as passes arrive, optimised) IR,
+// kernel choices for the target device, the optimisation profile -> engine contents, ready to
+// save (`gnnrt build`) or to run at once (`gnnrt run --onnx` builds the same engine in memory).
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "builder/profile.h"
+#include "engine/engine_contents.h"
+#include "ir/graph.h"
+
+namespace gnnrt::builder {
+
+struct BuildOptions {
+  std::string device = "cpu";  // "cpu" or "cuda" (then a CUDA device must be present)
+  ProfileRequest profile;
+};
+
+// `log`: where progress goes (nullptr for none).
+engine::EngineContents build_engine(ir::Model model, const BuildOptions& options, std::ostream* log = nullptr);
+
+// Fails (InvalidInput) unless the engine can run on `device` here: a CUDA engine needs a GPU of
+// the compute capability it was built for; a CPU engine runs on the CPU.
+void check_engine_runs_here(const engine::EngineContents& engine, const std::string& device, const std::string& what);
+
+}  // namespace gnnrt::builder

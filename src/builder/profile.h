@@ -1,0 +1,37 @@
+// Optimisation profiles, as trtexec spells them: --min-shapes/--opt-shapes/--max-shapes
+// "x:1x1433,edge_index:2x0", plus the graph shortcuts --{min,opt,max}-nodes and -edges that apply
+// to every dimension sharing x's num_nodes or edge_index's num_edges, and --max-graphs, a bound
+// on the values of batch (not a dimension). The engine records the profile; an input outside it
+// is refused with a message that says which bound to raise.
+#pragma once
+
+#include <string>
+
+#include "engine/engine_contents.h"
+#include "ir/graph.h"
+#include "runtime/executor.h"
+
+namespace gnnrt::builder {
+
+struct ProfileRequest {
+  std::string min_shapes, opt_shapes, max_shapes;  // "name:AxB,name:C"
+  int64_t min_nodes = -1, opt_nodes = -1, max_nodes = -1;
+  int64_t min_edges = -1, opt_edges = -1, max_edges = -1;
+  int64_t max_graphs = -1;
+};
+
+// Dimensions with no bound given get [0, kUnboundedDim]: any size the int64 index paths take.
+constexpr int64_t kUnboundedDim = (int64_t{1} << 62);
+
+// One range per model input that has a dimension that is not fixed. Fails (InvalidInput) on an
+// unknown input name, a wrong rank, a fixed dimension given another value, or min > opt > max.
+engine::OptimizationProfile make_profile(const ir::Graph& graph, const ProfileRequest& request);
+
+// Fails (InvalidInput) when an input lies outside the profile, naming the input, the dimension,
+// the value and the range.
+void check_inputs_in_profile(const engine::OptimizationProfile& profile, const ir::Graph& graph,
+                             const runtime::TensorMap& inputs);
+
+std::string describe_profile(const engine::OptimizationProfile& profile);
+
+}  // namespace gnnrt::builder

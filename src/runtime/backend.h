@@ -1,0 +1,52 @@
+// A device backend as the executor sees it. The CPU reference kernels always run in the executor
+// itself; a device backend (CUDA) takes the nodes it wants and keeps their values on the device.
+// Small shape computations (Shape, Size and integer arithmetic on their results) stay on the host,
+// as TensorRT keeps "shape tensors" on the host.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gnnrt/tensor.h"
+#include "ir/graph.h"
+
+namespace gnnrt::runtime {
+
+class DeviceBackend {
+ public:
+  virtual ~DeviceBackend() = default;
+  virtual std::string name() const = 0;  // "cuda"
+  // Called once per graph before it runs: the backend may upload the graph's weights once and
+  // recognise them later (initializers never change).
+  virtual void prepare(const ir::Graph& graph) = 0;
+  // Whether this backend runs the node, given where its inputs are now (nullptr: omitted input).
+  virtual bool takes(const ir::Node& node, const std::vector<const Tensor*>& inputs) const = 0;
+  // Runs the node; host inputs are uploaded as needed (initializers once, then cached).
+  // `site` identifies the node in errors reported later by finish().
+  virtual std::vector<Tensor> run(const ir::Node& node, const std::vector<const Tensor*>& inputs, int32_t site) = 0;
+  // A host copy of a device tensor (synchronises); host tensors are returned as they are.
+  virtual Tensor to_host(const Tensor& tensor) = 0;
+  // Waits for all work and returns the first device-side error (bad index...), if any:
+  // site < 0 when there was none. Clears the record for the next call.
+  struct DeviceError {
+    int32_t site = -1;
+    std::string message;
+  };
+  virtual DeviceError finish() = 0;
+};
+
+// "cpu" gives nullptr (the executor's own CPU kernels); "cuda" a CUDA backend on the current
+// device, or an InvalidInput error when this build has no CUDA or the machine no usable GPU.
+std::unique_ptr<DeviceBackend> create_device_backend(const std::string& device);
+// Whether `create_device_backend("cuda")` would succeed.
+bool cuda_usable();
+
+struct DeviceInfo {
+  int compute_capability = 0;  // 90 for sm_90
+  std::string name;
+};
+// The current CUDA device; InvalidInput when there is none (or no CUDA in this build).
+DeviceInfo cuda_device_info();
+
+}  // namespace gnnrt::runtime

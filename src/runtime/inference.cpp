@@ -1,0 +1,28 @@
+#include "runtime/inference.h"
+
+#include "builder/profile.h"
+
+namespace gnnrt::runtime {
+
+InferenceResult run_inference(const ir::Model& model, const TensorMap& inputs, const BindOptions& options,
+                              DeviceBackend* device) {
+  BoundInputs bound = bind_inputs(model.graph, inputs, options);
+  Executor executor(model.graph, device);
+  InferenceResult result;
+  result.outputs = executor.run(bound.tensors);
+  result.notes = std::move(bound.notes);
+  return result;
+}
+
+InferenceResult run_engine(const engine::EngineContents& engine, const TensorMap& inputs, const BindOptions& options,
+                           DeviceBackend* device) {
+  BoundInputs bound = bind_inputs(engine.model.graph, inputs, options);
+  builder::check_inputs_in_profile(engine.profile, engine.model.graph, bound.tensors);
+  Executor executor(engine.model.graph, device);
+  InferenceResult result;
+  result.outputs = executor.run(bound.tensors);
+  result.notes = std::move(bound.notes);
+  return result;
+}
+
+}  // namespace gnnrt::runtime

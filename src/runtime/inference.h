@@ -1,0 +1,30 @@
+// One inference on the CPU reference backend: validate the inputs against the model, run it, and
+// check what can only be checked afterwards. The command-line tool and the fixture tests both go
+// through here, so they test the same path users take.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/engine_contents.h"
+#include "ir/graph.h"
+#include "runtime/backend.h"
+#include "runtime/executor.h"
+#include "runtime/input_binding.h"
+
+namespace gnnrt::runtime {
+
+struct InferenceResult {
+  TensorMap outputs;
+  std::vector<std::string> notes;  // conversions made while binding inputs, for the user
+};
+
+// `device`: nullptr for the CPU, else a backend from create_device_backend().
+InferenceResult run_inference(const ir::Model& model, const TensorMap& inputs, const BindOptions& options = {},
+                              DeviceBackend* device = nullptr);
+
+// The same for a built engine: the inputs must also lie inside the engine's profile.
+InferenceResult run_engine(const engine::EngineContents& engine, const TensorMap& inputs,
+                           const BindOptions& options = {}, DeviceBackend* device = nullptr);
+
+}  // namespace gnnrt::runtime

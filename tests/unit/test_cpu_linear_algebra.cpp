@@ -1,0 +1,351 @@
+// Tests of the CPU MatMul and Gemm kernels (linear_algebra.cpp) against hand-computed values
+// and an independent naive loop.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <stdexcept>
+
+#include "backends/cpu/kernel_registry.h"
+
+namespace {
+const gnnrt::cpu::KernelRegistry& test_registry() {
+  static const gnnrt::cpu::KernelRegistry registry = [] {
+    gnnrt::cpu::KernelRegistry r;
+    gnnrt::cpu::register_linear_algebra_kernels(r);
+    return r;
+  }();
+  return registry;
+}
+}  // namespace
+
+namespace {
+
+using namespace gnnrt;
+using namespace gnnrt::cpu;
+
+template <typename T>
+Tensor make(Dims shape, std::vector<T> values) {
+  Tensor t(dtype_of<T>(), std::move(shape));
+  EXPECT_EQ(t.numel(), static_cast<int64_t>(values.size())) << "test bug: value count";
+  for (size_t i = 0; i < values.size() && static_cast<int64_t>(i) < t.numel(); ++i) t.data<T>()[i] = values[i];
+  return t;
+}
+
+template <typename T>
+std::vector<T> values(const Tensor& t) {
+  const T* p = t.data<T>();
+  return std::vector<T>(p, p + t.numel());
+}
+
+[[maybe_unused]] ir::Attribute int_attr(int64_t v) {
+  ir::Attribute a;
+  a.kind = ir::Attribute::Kind::Int;
+  a.i = v;
+  return a;
+}
+[[maybe_unused]] ir::Attribute ints_attr(std::vector<int64_t> v) {
+  ir::Attribute a;
+  a.kind = ir::Attribute::Kind::Ints;
+  a.ints = std::move(v);
+  return a;
+}
+[[maybe_unused]] ir::Attribute float_attr(float v) {
+  ir::Attribute a;
+  a.kind = ir::Attribute::Kind::Float;
+  a.f = v;
+  return a;
+}
+[[maybe_unused]] ir::Attribute string_attr(std::string v) {
+  ir::Attribute a;
+  a.kind = ir::Attribute::Kind::String;
+  a.s = std::move(v);
+  return a;
+}
+[[maybe_unused]] ir::Attribute tensor_attr(Tensor v) {
+  ir::Attribute a;
+  a.kind = ir::Attribute::Kind::Tensor;
+  a.t = std::move(v);
+  return a;
+}
+
+// A node named "<op>_test" whose inputs are named where the test passes a tensor and "" where it passes nullptr.
+ir::Node make_node(const std::string& op, const KernelInputs& inputs, size_t output_count,
+                   std::map<std::string, ir::Attribute> attributes = {}) {
+  ir::Node node;
+  node.name = op + "_test";
+  node.op_type = op;
+  for (size_t i = 0; i < inputs.size(); ++i) node.inputs.push_back(inputs[i] ? "in" + std::to_string(i) : "");
+  for (size_t i = 0; i < output_count; ++i) node.outputs.push_back("out" + std::to_string(i));
+  node.attributes = std::move(attributes);
+  return node;
+}
+
+std::vector<Tensor> run_op(const std::string& op, const KernelInputs& inputs,
+                           std::map<std::string, ir::Attribute> attributes = {}, size_t output_count = 1) {
+  const ir::Node node = make_node(op, inputs, output_count, std::move(attributes));
+  const KernelFn* kernel = test_registry().find(op);
+  if (!kernel) throw std::runtime_error("no kernel for " + op);
+  KernelContext context;
+  return (*kernel)(node, inputs, context);
+}
+
+[[maybe_unused]] Tensor run1(const std::string& op, const KernelInputs& inputs, std::map<std::string, ir::Attribute> attributes = {}) {
+  auto outputs = run_op(op, inputs, std::move(attributes));
+  EXPECT_EQ(outputs.size(), 1u);
+  return outputs.at(0);
+}
+
+// Runs `body`, expects an InvalidInput error, and returns its message.
+template <typename Body>
+std::string input_error(Body&& body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidInput) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an InvalidInput error";
+  return {};
+}
+
+[[maybe_unused]] bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+namespace {
+
+// Reference numpy matmul: broadcast batch dims by direct index arithmetic, accumulate in double
+// (or wrapping uint64 for integers).
+template <typename T>
+std::vector<T> naive_matmul(const std::vector<T>& a, Dims as, const std::vector<T>& b, Dims bs, Dims* out_shape) {
+  const bool av = as.size() == 1, bv = bs.size() == 1;
+  if (av) as.insert(as.begin(), 1);
+  if (bv) bs.push_back(1);
+  const int64_t m = as[as.size() - 2], k = as.back(), n = bs.back();
+  const size_t br = std::max(as.size(), bs.size()) - 2;
+  Dims batch(br);
+  auto dim_of = [&](const Dims& s, size_t i) {  // batch dim i of s, right-aligned, 1 if absent
+    const size_t own = s.size() - 2;
+    return i + own >= br ? s[i + own - br] : int64_t{1};
+  };
+  for (size_t i = 0; i < br; ++i) batch[i] = std::max(dim_of(as, i), dim_of(bs, i));
+  *out_shape = batch;
+  if (!av) out_shape->push_back(m);
+  if (!bv) out_shape->push_back(n);
+  int64_t count = 1;
+  for (int64_t d : batch) count *= d;
+  std::vector<T> out(static_cast<size_t>(count * m * n));
+  for (int64_t bi = 0; bi < count; ++bi) {
+    int64_t rest = bi, a_off = 0, b_off = 0, a_mul = m * k, b_mul = k * n;
+    for (size_t i = br; i-- > 0;) {
+      const int64_t coord = rest % batch[i];
+      rest /= batch[i];
+      const int64_t da = dim_of(as, i), db = dim_of(bs, i);
+      a_off += (da == 1 ? 0 : coord) * a_mul;
+      b_off += (db == 1 ? 0 : coord) * b_mul;
+      a_mul *= da;
+      b_mul *= db;
+    }
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        if constexpr (std::is_integral_v<T>) {
+          uint64_t acc = 0;
+          for (int64_t p = 0; p < k; ++p)
+            acc += static_cast<uint64_t>(a[static_cast<size_t>(a_off + i * k + p)]) *
+                   static_cast<uint64_t>(b[static_cast<size_t>(b_off + p * n + j)]);
+          out[static_cast<size_t>((bi * m + i) * n + j)] = static_cast<T>(acc);
+        } else {
+          double acc = 0;
+          for (int64_t p = 0; p < k; ++p)
+            acc += static_cast<double>(a[static_cast<size_t>(a_off + i * k + p)]) *
+                   static_cast<double>(b[static_cast<size_t>(b_off + p * n + j)]);
+          out[static_cast<size_t>((bi * m + i) * n + j)] = static_cast<T>(acc);
+        }
+      }
+  }
+  return out;
+}
+
+template <typename T>
+std::vector<T> random_values(int64_t count, std::mt19937& rng) {
+  std::vector<T> v(static_cast<size_t>(count));
+  for (auto& x : v) {
+    if constexpr (std::is_integral_v<T>) x = static_cast<T>(std::uniform_int_distribution<int>(-9, 9)(rng));
+    else x = static_cast<T>(std::uniform_real_distribution<double>(-1, 1)(rng));
+  }
+  return v;
+}
+
+template <typename T>
+void check_matmul_against_naive(Dims as, Dims bs, std::mt19937& rng) {
+  int64_t an = 1, bn = 1;
+  for (int64_t d : as) an *= d;
+  for (int64_t d : bs) bn *= d;
+  const auto av = random_values<T>(an, rng), bv = random_values<T>(bn, rng);
+  Tensor a = make<T>(as, av), b = make<T>(bs, bv);
+  Tensor y = run1("MatMul", {&a, &b});
+  Dims expected_shape;
+  const auto expected = naive_matmul(av, as, bv, bs, &expected_shape);
+  ASSERT_EQ(y.shape(), expected_shape) << shape_to_string(as) << " @ " << shape_to_string(bs);
+  const int64_t k = as.back();
+  for (size_t i = 0; i < expected.size(); ++i) {
+    if constexpr (std::is_integral_v<T>) {
+      ASSERT_EQ(y.data<T>()[i], expected[i]);
+    } else {
+      // Each output sums k products of values in [-1, 1]; BLAS reorders the sum.
+      const double tolerance = (std::is_same_v<T, float> ? 1e-6 : 1e-13) * static_cast<double>(k + 1) * 4;
+      ASSERT_NEAR(y.data<T>()[i], expected[i], tolerance) << shape_to_string(as) << " @ " << shape_to_string(bs);
+    }
+  }
+}
+
+TEST(CpuLinearAlgebra, MatMulHandComputed) {
+  Tensor a = make<float>({2, 3}, {1, 2, 3, 4, 5, 6});
+  Tensor b = make<float>({3, 2}, {7, 8, 9, 10, 11, 12});
+  Tensor y = run1("MatMul", {&a, &b});
+  EXPECT_EQ(y.shape(), (Dims{2, 2}));
+  EXPECT_EQ(values<float>(y), (std::vector<float>{58, 64, 139, 154}));
+  Tensor v = make<int64_t>({3}, {1, -2, 3});
+  Tensor m = make<int64_t>({3, 2}, {1, 2, 3, 4, 5, 6});
+  Tensor vm = run1("MatMul", {&v, &m});
+  EXPECT_EQ(vm.shape(), (Dims{2}));
+  EXPECT_EQ(values<int64_t>(vm), (std::vector<int64_t>{10, 12}));
+  Tensor dot = run1("MatMul", {&v, &v});
+  EXPECT_EQ(dot.shape(), Dims{});
+  EXPECT_EQ(dot.data<int64_t>()[0], 14);
+}
+
+TEST(CpuLinearAlgebra, MatMulRandomSizesMatchNaiveLoop) {
+  std::mt19937 rng(42);
+  auto size = [&](int lo, int hi) { return static_cast<int64_t>(std::uniform_int_distribution<int>(lo, hi)(rng)); };
+  for (int trial = 0; trial < 12; ++trial) {
+    const int64_t m = size(1, 40), k = size(1, 70), n = size(1, 30);
+    check_matmul_against_naive<float>({m, k}, {k, n}, rng);
+    check_matmul_against_naive<double>({m, k}, {k, n}, rng);
+    check_matmul_against_naive<int64_t>({m, k}, {k, n}, rng);
+    check_matmul_against_naive<int32_t>({m, k}, {k, n}, rng);
+  }
+}
+
+TEST(CpuLinearAlgebra, MatMulBatchedBroadcastAndVectors) {
+  std::mt19937 rng(5);
+  check_matmul_against_naive<float>({3, 4, 5}, {5, 6}, rng);         // shared B: one tall product
+  check_matmul_against_naive<float>({4, 5}, {3, 5, 6}, rng);         // shared A
+  check_matmul_against_naive<float>({2, 1, 4, 5}, {3, 5, 2}, rng);   // broadcast both ways
+  check_matmul_against_naive<double>({2, 3, 4, 5}, {2, 3, 5, 7}, rng);
+  check_matmul_against_naive<int64_t>({2, 1, 3, 4}, {1, 2, 4, 2}, rng);
+  check_matmul_against_naive<float>({5}, {2, 5, 3}, rng);            // 1-D A, batched B
+  check_matmul_against_naive<float>({2, 3, 5}, {5}, rng);            // batched A, 1-D B
+  check_matmul_against_naive<int32_t>({7}, {7}, rng);                // dot product
+  check_matmul_against_naive<float>({1, 200}, {200, 1}, rng);
+}
+
+TEST(CpuLinearAlgebra, MatMulEmptyDimensions) {
+  Tensor a(DType::Float32, {2, 0}), b(DType::Float32, {0, 3});
+  Tensor y = run1("MatMul", {&a, &b});
+  EXPECT_EQ(y.shape(), (Dims{2, 3}));
+  for (float v : values<float>(y)) EXPECT_EQ(v, 0.0f);
+  Tensor no_rows(DType::Float32, {0, 4}), w = make<float>({4, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
+  EXPECT_EQ(run1("MatMul", {&no_rows, &w}).shape(), (Dims{0, 2}));
+  Tensor empty_batch(DType::Float64, {0, 3, 4}), wd(DType::Float64, {4, 2});
+  EXPECT_EQ(run1("MatMul", {&empty_batch, &wd}).shape(), (Dims{0, 3, 2}));
+}
+
+TEST(CpuLinearAlgebra, MatMulErrors) {
+  Tensor a(DType::Float32, {2, 3}), b(DType::Float32, {4, 2});
+  std::string message = input_error([&] { run1("MatMul", {&a, &b}); });
+  EXPECT_TRUE(contains(message, "float32[2, 3]")) << message;
+  EXPECT_TRUE(contains(message, "float32[4, 2]")) << message;
+  Tensor c(DType::Float64, {3, 2});
+  input_error([&] { run1("MatMul", {&a, &c}); });
+  Tensor x(DType::Float32, {2, 2, 3}), y(DType::Float32, {3, 3, 2});
+  input_error([&] { run1("MatMul", {&x, &y}); });
+  Tensor flags(DType::Bool, {2, 2});
+  input_error([&] { run1("MatMul", {&flags, &flags}); });
+}
+
+TEST(CpuLinearAlgebra, MatMulFloat16ComputesInFloat) {
+  Tensor a = make<float>({2, 2}, {1, 2, 3, 4}), b = make<float>({2, 2}, {0.5f, -1, 2, 0.25f});
+  Tensor ah = cast_tensor(a, DType::Float16), bh = cast_tensor(b, DType::Float16);
+  Tensor y = run1("MatMul", {&ah, &bh});
+  EXPECT_EQ(y.dtype(), DType::Float16);
+  EXPECT_EQ(values<float>(cast_tensor(y, DType::Float32)), (std::vector<float>{4.5f, -0.5f, 9.5f, -2.0f}));
+}
+
+TEST(CpuLinearAlgebra, GemmTransposesAlphaBetaAndBias) {
+  // A^T with A stored [K=3, M=2]; B^T with B stored [N=2, K=3].
+  Tensor a = make<float>({3, 2}, {1, 4, 2, 5, 3, 6});
+  Tensor b = make<float>({2, 3}, {7, 9, 11, 8, 10, 12});
+  Tensor bias = make<float>({2}, {1, -1});
+  Tensor y = run1("Gemm", {&a, &b, &bias},
+                  {{"transA", int_attr(1)}, {"transB", int_attr(1)}, {"alpha", float_attr(2)}, {"beta", float_attr(3)}});
+  EXPECT_EQ(y.shape(), (Dims{2, 2}));
+  EXPECT_EQ(values<float>(y), (std::vector<float>{2 * 58 + 3, 2 * 64 - 3, 2 * 139 + 3, 2 * 154 - 3}));
+
+  Tensor a2 = make<double>({2, 3}, {1, 2, 3, 4, 5, 6});
+  Tensor b2 = make<double>({3, 2}, {7, 8, 9, 10, 11, 12});
+  Tensor column = make<double>({2, 1}, {100, 200});
+  EXPECT_EQ(values<double>(run1("Gemm", {&a2, &b2, &column})), (std::vector<double>{158, 164, 339, 354}));
+  Tensor scalar = make<double>({}, {0.5});
+  EXPECT_EQ(values<double>(run1("Gemm", {&a2, &b2, &scalar})), (std::vector<double>{58.5, 64.5, 139.5, 154.5}));
+  Tensor full = make<double>({2, 2}, {1, 2, 3, 4});
+  EXPECT_EQ(values<double>(run1("Gemm", {&a2, &b2, &full}, {{"beta", float_attr(-1)}})),
+            (std::vector<double>{57, 62, 136, 150}));
+  EXPECT_EQ(values<double>(run1("Gemm", {&a2, &b2})), (std::vector<double>{58, 64, 139, 154}));
+  EXPECT_EQ(values<double>(run1("Gemm", {&a2, &b2, nullptr})), (std::vector<double>{58, 64, 139, 154}));
+}
+
+TEST(CpuLinearAlgebra, GemmIntegerAndEmpty) {
+  Tensor a = make<int32_t>({2, 3}, {1, 2, 3, 4, 5, 6});
+  Tensor b = make<int32_t>({3, 2}, {7, 8, 9, 10, 11, 12});
+  Tensor c = make<int32_t>({2}, {1, 2});
+  EXPECT_EQ(values<int32_t>(run1("Gemm", {&a, &b, &c})), (std::vector<int32_t>{59, 66, 140, 156}));
+
+  Tensor a0(DType::Float32, {2, 0}), b0(DType::Float32, {0, 3});
+  Tensor bias = make<float>({3}, {1, 2, 3});
+  Tensor y = run1("Gemm", {&a0, &b0, &bias}, {{"beta", float_attr(2)}});
+  EXPECT_EQ(y.shape(), (Dims{2, 3}));
+  EXPECT_EQ(values<float>(y), (std::vector<float>{2, 4, 6, 2, 4, 6}));
+  Tensor no_rows(DType::Float32, {0, 3}), w(DType::Float32, {3, 4});
+  EXPECT_EQ(run1("Gemm", {&no_rows, &w}).shape(), (Dims{0, 4}));
+}
+
+TEST(CpuLinearAlgebra, GemmRandomMatchesNaive) {
+  std::mt19937 rng(9);
+  for (int trial = 0; trial < 6; ++trial) {
+    const int64_t m = 1 + static_cast<int64_t>(rng() % 30), k = 1 + static_cast<int64_t>(rng() % 50),
+                  n = 1 + static_cast<int64_t>(rng() % 20);
+    const bool ta = rng() % 2, tb = rng() % 2;
+    const auto av = random_values<float>(m * k, rng), bv = random_values<float>(k * n, rng),
+               cv = random_values<float>(n, rng);
+    Tensor a = make<float>(ta ? Dims{k, m} : Dims{m, k}, av), b = make<float>(tb ? Dims{n, k} : Dims{k, n}, bv);
+    Tensor c = make<float>({n}, cv);
+    Tensor y = run1("Gemm", {&a, &b, &c},
+                    {{"transA", int_attr(ta)}, {"transB", int_attr(tb)}, {"alpha", float_attr(0.5f)}, {"beta", float_attr(2)}});
+    ASSERT_EQ(y.shape(), (Dims{m, n}));
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0;
+        for (int64_t p = 0; p < k; ++p)
+          acc += static_cast<double>(av[static_cast<size_t>(ta ? p * m + i : i * k + p)]) *
+                 bv[static_cast<size_t>(tb ? j * k + p : p * n + j)];
+        ASSERT_NEAR(y.data<float>()[i * n + j], 0.5 * acc + 2.0 * cv[static_cast<size_t>(j)], 1e-5 * (k + 1));
+      }
+  }
+}
+
+TEST(CpuLinearAlgebra, GemmErrors) {
+  Tensor a(DType::Float32, {2, 3}), b(DType::Float32, {2, 3});
+  std::string message = input_error([&] { run1("Gemm", {&a, &b}); });
+  EXPECT_TRUE(contains(message, "Gemm_test")) << message;
+  Tensor bt(DType::Float32, {4, 3});
+  Tensor bad_bias(DType::Float32, {3});
+  message = input_error([&] { run1("Gemm", {&a, &bt, &bad_bias}, {{"transB", int_attr(1)}}); });
+  EXPECT_TRUE(contains(message, "float32[3]")) << message;
+  Tensor v(DType::Float32, {3});
+  input_error([&] { run1("Gemm", {&v, &bt}); });
+}
+
+}  // namespace

@@ -1,0 +1,46 @@
+#include "test_support.h"
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+
+namespace gnnrt::testing {
+
+std::filesystem::path fixtures_dir() {
+  const char* from_environment = std::getenv("GNNRT_FIXTURES_DIR");
+  return from_environment ? from_environment : GNNRT_FIXTURES_DIR;
+}
+
+std::string cli_path() {
+  const char* from_environment = std::getenv("GNNRT_CLI");
+  return from_environment ? from_environment : GNNRT_CLI_PATH;
+}
+
+TempDir::TempDir() {
+  std::random_device random;
+  path_ = std::filesystem::temp_directory_path() / ("gnnrt-test-" + std::to_string(random()) + std::to_string(random()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+CommandResult run_gnnrt(const std::string& arguments) {
+  const std::string command = cli_path() + " " + arguments + " 2>&1";
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer;
+  size_t read;
+  while ((read = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), read);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+}  // namespace gnnrt::testing

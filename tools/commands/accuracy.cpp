@@ -1,0 +1,81 @@
+// gnnrt accuracy: classification accuracy of saved predictions against labels, over a mask.
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+#include "commands/commands.h"
+#include "io/npz.h"
+
+namespace gnnrt::cli {
+namespace {
+
+struct AccuracyOptions {
+  std::string predictions_path;
+  std::string output_name = "out";
+  std::string labels_path;
+  std::string label_key = "y";
+  std::string mask_key = "test_mask";
+};
+
+const Tensor& find_array(const io::NamedTensors& arrays, const std::string& key, const std::string& path) {
+  for (const auto& [name, tensor] : arrays)
+    if (name == key) return tensor;
+  std::string names;
+  for (const auto& entry : arrays) names += (names.empty() ? "" : ", ") + entry.first;
+  fail_input(path, ": has no array '", key, "'; it holds: ", names);
+}
+
+int accuracy_command(const AccuracyOptions& options) {
+  const io::NamedTensors predictions_file = io::read_npz(options.predictions_path);
+  const io::NamedTensors labels_file = io::read_npz(options.labels_path);
+  const Tensor& logits = find_array(predictions_file, options.output_name, options.predictions_path);
+  const Tensor& labels = find_array(labels_file, options.label_key, options.labels_path);
+  if (logits.rank() != 2)
+    fail_input(options.predictions_path, ":", options.output_name, ": expected [num_nodes, num_classes] scores, got ",
+               logits.describe());
+  const int64_t rows = logits.dim(0), classes = logits.dim(1);
+  if (labels.rank() != 1 || labels.dim(0) != rows || !is_integer(labels.dtype()))
+    fail_input(options.labels_path, ":", options.label_key, ": expected ", rows, " integer labels, got ",
+               labels.describe());
+  const Tensor* mask = nullptr;
+  if (!options.mask_key.empty()) {
+    mask = &find_array(labels_file, options.mask_key, options.labels_path);
+    if (mask->rank() != 1 || mask->dim(0) != rows)
+      fail_input(options.labels_path, ":", options.mask_key, ": expected ", rows, " mask entries, got ", mask->describe());
+  }
+  int64_t correct = 0, counted = 0;
+  for (int64_t row = 0; row < rows; ++row) {
+    if (mask && mask->scalar_as_double(row) == 0.0) continue;
+    int64_t best = 0;
+    for (int64_t c = 1; c < classes; ++c)
+      if (logits.scalar_as_double(row * classes + c) > logits.scalar_as_double(row * classes + best)) best = c;
+    correct += best == labels.scalar_as_int(row);
+    ++counted;
+  }
+  if (counted == 0) fail_input(options.labels_path, ":", options.mask_key, ": the mask selects no rows");
+  std::cout << std::fixed << std::setprecision(2) << "accuracy" << (mask ? " (" + options.mask_key + ")" : "")
+            << ": " << 100.0 * static_cast<double>(correct) / static_cast<double>(counted) << " % (" << correct << "/"
+            << counted << ")\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_accuracy_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<AccuracyOptions>();
+  CLI::App* command = app.add_subcommand("accuracy", "Classification accuracy of saved outputs against labels");
+  command->add_option("--predictions", options->predictions_path, "Outputs written by gnnrt run --output")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command->add_option("--output-name", options->output_name, "Which array of --predictions holds the scores")
+      ->capture_default_str();
+  command->add_option("--labels", options->labels_path, ".npz with the labels (and the mask)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command->add_option("--label-key", options->label_key, "Array of --labels holding the class ids")->capture_default_str();
+  command->add_option("--mask", options->mask_key, "Boolean array of --labels selecting the rows to score ('' for all)")
+      ->capture_default_str();
+  command->callback([options, &exit_code] { exit_code = accuracy_command(*options); });
+}
+
+}  // namespace gnnrt::cli

@@ -1,0 +1,140 @@
+// gnnrt run: run a model on inputs from .npz/.npy files, write and compare its outputs.
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include "commands/commands.h"
+#include "builder/engine_builder.h"
+#include "commands/input_files.h"
+#include "engine/engine_reader.h"
+#include "io/npz.h"
+#include "onnx/importer.h"
+#include "runtime/inference.h"
+#include "runtime/output_comparison.h"
+
+namespace gnnrt::cli {
+namespace {
+
+struct RunOptions {
+  std::string onnx_path;
+  std::string engine_path;
+  std::vector<std::string> input_npz;
+  std::vector<std::string> named_inputs;  // name=file.npy
+  std::string output_path;
+  std::string device = "auto";
+  std::string compare_path;
+  double rtol = 1e-3;
+  double atol = 1e-4;
+  bool allow_cast = false;
+  bool verbose = false;
+};
+
+std::string resolve_device(const std::string& requested) {
+  if (requested == "auto") return runtime::cuda_usable() ? "cuda" : "cpu";
+  return requested;
+}
+
+int compare_outputs(const RunOptions& options, const runtime::TensorMap& outputs) {
+  const io::NamedTensors reference = io::read_npz(options.compare_path);
+  const runtime::Tolerance tolerance{options.atol, options.rtol};
+  bool all_passed = true;
+  size_t compared = 0;
+  for (const auto& [name, expected] : reference) {
+    auto it = outputs.find(name);
+    if (it == outputs.end()) {
+      std::string names;
+      for (const auto& entry : outputs) names += (names.empty() ? "" : ", ") + entry.first;
+      fail_input(options.compare_path, ": array '", name, "' is not an output of the model; its outputs are: ", names);
+    }
+    const runtime::ComparisonResult result = runtime::compare_tensors(name, it->second, expected, tolerance);
+    std::cout << "compare " << result.summary() << "\n";
+    all_passed = all_passed && result.passed;
+    ++compared;
+  }
+  for (const auto& [name, tensor] : outputs) {
+    bool found = false;
+    for (const auto& entry : reference) found = found || entry.first == name;
+    if (!found) std::cout << "compare " << name << ": not in " << options.compare_path << ", not compared\n";
+  }
+  std::cout << "compare: " << compared << " output(s), atol " << options.atol << ", rtol " << options.rtol << ": "
+            << (all_passed ? "PASSED" : "FAILED") << "\n";
+  return all_passed ? 0 : 3;
+}
+
+int run_command(const RunOptions& options) {
+  if (options.onnx_path.empty() == options.engine_path.empty())
+    fail_input("give the model as exactly one of --onnx M.onnx or --engine M.engine");
+  if (options.input_npz.empty() && options.named_inputs.empty())
+    fail_input("no inputs given: pass --inputs in.npz (one array per model input) or --input name=file.npy");
+  engine::EngineContents engine;
+  std::string device;
+  if (!options.engine_path.empty()) {
+    engine = engine::read_engine_file(options.engine_path);
+    device = options.device == "auto" ? engine.target.device : options.device;
+    builder::check_engine_runs_here(engine, device, options.engine_path);
+  } else {
+    device = resolve_device(options.device);
+    runtime::create_device_backend(device);  // a missing GPU is reported before the model is read
+    onnx_import::ImportOptions import_options;
+    import_options.verbose = options.verbose;
+    builder::BuildOptions build_options;
+    build_options.device = device;
+    // The same engine `gnnrt build` would write, built in memory.
+    engine = builder::build_engine(onnx_import::import_onnx_file(options.onnx_path, import_options), build_options,
+                                   options.verbose ? &std::cerr : nullptr);
+  }
+  std::unique_ptr<runtime::DeviceBackend> backend = runtime::create_device_backend(device);
+  const runtime::TensorMap inputs = load_input_files(options.input_npz, options.named_inputs);
+  const ir::Model& model = engine.model;
+
+  runtime::BindOptions bind_options;
+  bind_options.allow_cast = options.allow_cast;
+  const auto start = std::chrono::steady_clock::now();
+  runtime::InferenceResult result = runtime::run_engine(engine, inputs, bind_options, backend.get());
+  const double milliseconds =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  for (const std::string& note : result.notes) std::cerr << "gnnrt: note: " << note << "\n";
+
+  for (const ir::ValueInfo& output : model.graph.outputs)
+    std::cout << "output " << output.name << ": " << result.outputs.at(output.name).describe() << "\n";
+  std::cout << "ran on " << device << " in " << milliseconds << " ms\n";
+
+  if (!options.output_path.empty()) {
+    io::NamedTensors named;
+    for (const ir::ValueInfo& output : model.graph.outputs)
+      named.emplace_back(output.name, result.outputs.at(output.name));
+    io::write_npz(options.output_path, named);
+    std::cout << "wrote " << options.output_path << "\n";
+  }
+  if (!options.compare_path.empty()) return compare_outputs(options, result.outputs);
+  return 0;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* command = app.add_subcommand("run", "Run a model on inputs from .npz/.npy files");
+  command->add_option("--onnx", options->onnx_path,
+                      "ONNX model exported from PyG (torch.onnx.export); built in memory, as gnnrt build would");
+  command->add_option("--engine", options->engine_path, "Engine file written by gnnrt build");
+  command->add_option("--inputs", options->input_npz,
+                      "An .npz holding one array per model input, named as the model's inputs (repeatable)");
+  command->add_option("--input", options->named_inputs, "One input as name=file.npy (repeatable)");
+  command->add_option("--output", options->output_path, "Write the outputs to this .npz, one array per output");
+  command->add_option("--device", options->device,
+                      "cpu, cuda, or auto (with --onnx: cuda when a usable GPU is present; with --engine: the "
+                      "engine's device)")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  command->add_option("--compare", options->compare_path,
+                      "Reference .npz to compare the outputs with; exit code 3 on a mismatch");
+  command->add_option("--rtol", options->rtol, "Relative tolerance for --compare")->capture_default_str();
+  command->add_option("--atol", options->atol, "Absolute tolerance for --compare")->capture_default_str();
+  command->add_flag("--allow-cast", options->allow_cast,
+                    "Convert inputs of a customary other dtype (float64 x, int32 edge_index) instead of refusing them");
+  command->add_flag("--verbose,-v", options->verbose, "Say what the importer and runtime do");
+  command->callback([options, &exit_code] { exit_code = run_command(*options); });
+}
+
+}  // namespace gnnrt::cli
