@@ -14,6 +14,7 @@ packages=(
   libcli11-dev                        # the gnnrt command line
   libgtest-dev                        # the test suite
   libzip-dev                          # reading and writing .npz archives
+  zlib1g-dev                          # the engine file checksum (CRC-32)
   libopenblas-dev                     # CPU GEMM for MatMul/Gemm
   libflatbuffers-dev flatbuffers-compiler  # the engine file's schema'd metadata
 )

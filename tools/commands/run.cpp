@@ -9,6 +9,7 @@
 #include "engine/engine_reader.h"
 #include "io/npz.h"
 #include "onnx/importer.h"
+#include "runtime/divergence_check.h"
 #include "runtime/inference.h"
 #include "runtime/output_comparison.h"
 
@@ -25,6 +26,7 @@ struct RunOptions {
   std::string compare_path;
   double rtol = 1e-3;
   double atol = 1e-4;
+  std::string check_against;
   bool allow_cast = false;
   bool verbose = false;
 };
@@ -61,6 +63,25 @@ int compare_outputs(const RunOptions& options, const runtime::TensorMap& outputs
   return all_passed ? 0 : 3;
 }
 
+int check_against_cpu(const RunOptions& options, const engine::EngineContents& engine,
+                      const runtime::TensorMap& inputs, const runtime::BindOptions& bind_options,
+                      runtime::DeviceBackend* backend) {
+  if (!backend) fail_input("--check-against cpu compares a device run with the CPU: use it with --device cuda");
+  runtime::BoundInputs bound = runtime::bind_inputs(engine.model.graph, inputs, bind_options);
+  builder::check_inputs_in_profile(engine.profile, engine.model.graph, bound.tensors);
+  const runtime::DivergenceReport report = runtime::find_first_divergence(
+      engine.model.graph, bound.tensors, *backend, runtime::Tolerance{options.atol, options.rtol});
+  if (report.diverged) {
+    std::cout << "check-against cpu: first divergence at " << report.node << ", output '" << report.value
+              << "': " << report.comparison.summary() << " (after " << report.values_compared - 1
+              << " values that agree)\n";
+    return 3;
+  }
+  std::cout << "check-against cpu: all " << report.values_compared << " intermediate values agree within atol "
+            << options.atol << ", rtol " << options.rtol << "\n";
+  return 0;
+}
+
 int run_command(const RunOptions& options) {
   if (options.onnx_path.empty() == options.engine_path.empty())
     fail_input("give the model as exactly one of --onnx M.onnx or --engine M.engine");
@@ -89,6 +110,7 @@ int run_command(const RunOptions& options) {
 
   runtime::BindOptions bind_options;
   bind_options.allow_cast = options.allow_cast;
+  if (!options.check_against.empty()) return check_against_cpu(options, engine, inputs, bind_options, backend.get());
   const auto start = std::chrono::steady_clock::now();
   runtime::InferenceResult result = runtime::run_engine(engine, inputs, bind_options, backend.get());
   const double milliseconds =
@@ -131,6 +153,10 @@ void add_run_command(CLI::App& app, int& exit_code) {
                       "Reference .npz to compare the outputs with; exit code 3 on a mismatch");
   command->add_option("--rtol", options->rtol, "Relative tolerance for --compare")->capture_default_str();
   command->add_option("--atol", options->atol, "Absolute tolerance for --compare")->capture_default_str();
+  command->add_option("--check-against", options->check_against,
+                      "Run on the CPU too and name the first node whose output differs beyond --atol/--rtol "
+                      "(exit code 3)")
+      ->check(CLI::IsMember({"cpu"}));
   command->add_flag("--allow-cast", options->allow_cast,
                     "Convert inputs of a customary other dtype (float64 x, int32 edge_index) instead of refusing them");
   command->add_flag("--verbose,-v", options->verbose, "Say what the importer and runtime do");
