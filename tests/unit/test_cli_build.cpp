@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "io/npz.h"
+#include "runtime/backend.h"
 #include "test_support.h"
 
 namespace gnnrt {
@@ -115,6 +116,52 @@ TEST(CliBuild, CorruptAndForeignEngineFilesExitTwo) {
   result = run_gnnrt("run --device cuda --engine " + quoted(dir / "m.engine") + " --inputs " + quoted(kCora / "g1.inputs.npz"));
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("built for cpu"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace gnnrt
+
+namespace gnnrt {
+namespace {
+
+// On a GPU machine: every fixture model through gnnrt build --device cuda + run --engine matches
+// PyG, and the engine gives bit-identical outputs to run --onnx on the same device.
+TEST(CliBuildCuda, EngineRoundTripOnTheGpu) {
+  if (!runtime::cuda_usable()) GTEST_SKIP() << "no usable CUDA device (or a build without CUDA)";
+  TempDir dir;
+  std::ifstream manifest(testing::fixtures_dir() / "manifest.tsv");
+  std::string line, built_for;
+  std::getline(manifest, line);
+  int rows = 0;
+  while (std::getline(manifest, line)) {
+    std::vector<std::string> fields;
+    size_t start = 0, tab;
+    while ((tab = line.find('\t', start)) != std::string::npos) {
+      fields.push_back(line.substr(start, tab - start));
+      start = tab + 1;
+    }
+    fields.push_back(line.substr(start));
+    if (fields.size() < 6) continue;
+    const fs::path model = testing::fixtures_dir() / fields[3];
+    if (built_for != fields[3]) {
+      auto built = run_gnnrt("build --device cuda --onnx " + quoted(model) + " --save " + quoted(dir / "m.engine"));
+      ASSERT_EQ(built.exit_code, 0) << fields[3] << ": " << built.output;
+      built_for = fields[3];
+    }
+    const fs::path inputs = testing::fixtures_dir() / fields[4];
+    auto from_engine = run_gnnrt("run --engine " + quoted(dir / "m.engine") + " --inputs " + quoted(inputs) +
+                                 " --output " + quoted(dir / "a.npz") + " --compare " +
+                                 quoted(testing::fixtures_dir() / fields[5]));
+    EXPECT_EQ(from_engine.exit_code, 0) << fields[0] << " " << fields[1] << " " << fields[2] << ": " << from_engine.output;
+    auto from_onnx = run_gnnrt("run --device cuda --onnx " + quoted(model) + " --inputs " + quoted(inputs) +
+                               " --output " + quoted(dir / "b.npz"));
+    ASSERT_EQ(from_onnx.exit_code, 0) << from_onnx.output;
+    EXPECT_TRUE(same_bits(io::read_npz((dir / "a.npz").string()), io::read_npz((dir / "b.npz").string())))
+        << fields[0] << " " << fields[1] << " " << fields[2];
+    ++rows;
+  }
+  EXPECT_GT(rows, 50);
+  std::cout << "[ cuda    ] " << rows << " fixture rows built, run from engines and compared\n";
 }
 
 }  // namespace

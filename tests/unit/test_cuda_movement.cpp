@@ -402,7 +402,7 @@ TEST(CudaMovement, RangeMatchesCpuForEveryDtypeAndDirection) {
   const ParityResult wide = expect_parity(make_node("Range", 3), {start, limit, delta});
   ASSERT_EQ(wide.cuda_outputs.size(), 1u);
   ASSERT_EQ(wide.cuda_outputs[0].numel(), 4);
-  EXPECT_EQ(wide.cuda_outputs[0].data<int64_t>()[3], kMin + 1 + 3 * (int64_t{1} << 62));
+  EXPECT_EQ(wide.cuda_outputs[0].data<int64_t>()[3], (int64_t{1} << 62) + 1);  // kMin + 1 + 3 * 2^62
 }
 
 // ---------------------------------------------------------------- supports

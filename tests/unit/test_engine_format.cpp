@@ -199,7 +199,9 @@ void expect_same_tensor(const Tensor& a, const Tensor& b, const std::string& whe
 void expect_same_type(const ir::ValueType& a, const ir::ValueType& b, const std::string& where) {
   EXPECT_EQ(a.dtype, b.dtype) << where;
   ASSERT_EQ(a.shape.has_value(), b.shape.has_value()) << where;
-  if (a.shape) EXPECT_EQ(*a.shape, *b.shape) << where << ": " << a.to_string() << " vs " << b.to_string();
+  if (a.shape) {
+    EXPECT_EQ(*a.shape, *b.shape) << where << ": " << a.to_string() << " vs " << b.to_string();
+  }
 }
 
 void expect_same_value_infos(const std::vector<ir::ValueInfo>& a, const std::vector<ir::ValueInfo>& b,
@@ -405,8 +407,9 @@ TEST(EngineFormat, FileRoundTripMapsWeightsAlignedAndCopyOnWrite) {
     EngineContents loaded = read_engine_file(path);
     expect_same_engine(original, loaded);
     for (const auto& [name, tensor] : loaded.model.graph.initializers)
-      if (tensor.nbytes() > 0)
+      if (tensor.nbytes() > 0) {
         EXPECT_EQ(reinterpret_cast<uintptr_t>(tensor.raw()) % 64, 0u) << name;
+      }
     kept = loaded.model.graph.initializers.at("big");
     kept.data<float>()[0] = 12345.0f;  // private mapping: the process's copy changes, the file does not
   }
@@ -461,7 +464,9 @@ TEST(EngineFormat, TruncationAtEveryOffsetIsRejected) {
   for (size_t length = 0; length < bytes.size(); ++length) {
     std::string message;
     ASSERT_TRUE(rejected_as_invalid_input(bytes.substr(0, length), &message)) << "truncated to " << length;
-    if (length >= 64) ASSERT_TRUE(contains(message, "truncated")) << message;
+    if (length >= 64) {
+      ASSERT_TRUE(contains(message, "truncated")) << message;
+    }
   }
 }
 

@@ -1,0 +1,68 @@
+// gnnrt's C++ API, the way TensorRT's is used: build or load an engine once, create one
+// execution context per thread (each with its own device stream and memory), bind inputs, run,
+// read the outputs.
+//
+//   auto engine = gnnrt::Engine::load("gcn.engine");
+//   auto context = engine->create_context();
+//   auto outputs = context->run({{"x", x}, {"edge_index", edge_index}});
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gnnrt/tensor.h"
+
+namespace gnnrt {
+
+namespace engine {
+struct EngineContents;
+}
+
+struct BuildConfig {
+  std::string device = "cpu";  // "cpu" or "cuda"
+  // trtexec-style shapes "x:1x1433,edge_index:2x0" and the PyG shortcuts (-1: not given).
+  std::string min_shapes, opt_shapes, max_shapes;
+  int64_t max_nodes = -1, max_edges = -1, max_graphs = -1;
+};
+
+class ExecutionContext;
+
+class Engine : public std::enable_shared_from_this<Engine> {
+ public:
+  static std::shared_ptr<Engine> build_from_onnx(const std::string& onnx_path, const BuildConfig& config = {});
+  static std::shared_ptr<Engine> load(const std::string& engine_path);
+  void save(const std::string& engine_path) const;
+
+  std::string device() const;  // what it was built for
+  std::vector<std::string> input_names() const;
+  std::vector<std::string> output_names() const;
+
+  // A context runs on the engine's device; contexts of one engine may run concurrently.
+  std::unique_ptr<ExecutionContext> create_context() const;
+
+  const engine::EngineContents& contents() const { return *contents_; }
+  ~Engine();
+
+ private:
+  explicit Engine(std::unique_ptr<engine::EngineContents> contents);
+  std::unique_ptr<engine::EngineContents> contents_;
+};
+
+class ExecutionContext {
+ public:
+  ~ExecutionContext();
+  // Inputs may be host tensors or, on a CUDA context, device tensors. Inputs are checked against
+  // the model and the profile; errors are gnnrt::Error (InvalidInput for the caller's mistakes).
+  // Returns host tensors, one per model output.
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs);
+
+ private:
+  friend class Engine;
+  struct State;
+  explicit ExecutionContext(std::shared_ptr<const Engine> engine);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace gnnrt

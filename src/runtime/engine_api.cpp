@@ -1,0 +1,71 @@
+// The public Engine / ExecutionContext API over the builder, the engine file and the executor.
+#include "builder/engine_builder.h"
+#include "engine/engine_reader.h"
+#include "engine/engine_writer.h"
+#include "gnnrt/runtime.h"
+#include "onnx/importer.h"
+#include "runtime/backend.h"
+#include "runtime/inference.h"
+
+namespace gnnrt {
+
+Engine::Engine(std::unique_ptr<engine::EngineContents> contents) : contents_(std::move(contents)) {}
+Engine::~Engine() = default;
+
+std::shared_ptr<Engine> Engine::build_from_onnx(const std::string& onnx_path, const BuildConfig& config) {
+  builder::BuildOptions options;
+  options.device = config.device;
+  options.profile.min_shapes = config.min_shapes;
+  options.profile.opt_shapes = config.opt_shapes;
+  options.profile.max_shapes = config.max_shapes;
+  options.profile.max_nodes = config.max_nodes;
+  options.profile.max_edges = config.max_edges;
+  options.profile.max_graphs = config.max_graphs;
+  auto contents = std::make_unique<engine::EngineContents>(
+      builder::build_engine(onnx_import::import_onnx_file(onnx_path), options));
+  return std::shared_ptr<Engine>(new Engine(std::move(contents)));
+}
+
+std::shared_ptr<Engine> Engine::load(const std::string& engine_path) {
+  auto contents = std::make_unique<engine::EngineContents>(engine::read_engine_file(engine_path));
+  builder::check_engine_runs_here(*contents, contents->target.device, engine_path);
+  return std::shared_ptr<Engine>(new Engine(std::move(contents)));
+}
+
+void Engine::save(const std::string& engine_path) const { engine::write_engine_file(engine_path, *contents_); }
+
+std::string Engine::device() const { return contents_->target.device; }
+
+std::vector<std::string> Engine::input_names() const {
+  std::vector<std::string> names;
+  for (const ir::ValueInfo& input : contents_->model.graph.inputs) names.push_back(input.name);
+  return names;
+}
+
+std::vector<std::string> Engine::output_names() const {
+  std::vector<std::string> names;
+  for (const ir::ValueInfo& output : contents_->model.graph.outputs) names.push_back(output.name);
+  return names;
+}
+
+std::unique_ptr<ExecutionContext> Engine::create_context() const {
+  return std::unique_ptr<ExecutionContext>(new ExecutionContext(shared_from_this()));
+}
+
+struct ExecutionContext::State {
+  std::shared_ptr<const Engine> engine;
+  std::unique_ptr<runtime::DeviceBackend> backend;  // nullptr on the CPU
+};
+
+ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine) : state_(std::make_unique<State>()) {
+  state_->backend = runtime::create_device_backend(engine->device());
+  state_->engine = std::move(engine);
+}
+
+ExecutionContext::~ExecutionContext() = default;
+
+std::map<std::string, Tensor> ExecutionContext::run(const std::map<std::string, Tensor>& inputs) {
+  return runtime::run_engine(state_->engine->contents(), inputs, {}, state_->backend.get()).outputs;
+}
+
+}  // namespace gnnrt
