@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds gnnrt with CUDA (sm_90) here and packs stripped binaries plus the shared libraries the
-# GPU machine may lack into .device/ (git-ignored), to be carried there: .device/bin/{gnnrt,
+# GPU machine may lack into .device/ (git-ignored), packed as .device-pack/device.tgz to be carried: .device/bin/{gnnrt,
 # gnnrt_tests} with RPATH $ORIGIN/../lib, and .device/lib/*.so*.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +21,9 @@ for lib in libzip.so.4 libopenblas.so.0 libblas.so.3 libgfortran.so.5 libquadmat
   [ -z "$path" ] && path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
   [ -n "$path" ] && cp -L "$path" .device/lib/
 done
-du -sh .device
+strip --strip-unneeded .device/lib/*
+# The carry limit is 64 MiB: ship one compressed archive; unpack it there with
+#   tar xzf .device-pack/device.tgz
+mkdir -p .device-pack
+tar czf .device-pack/device.tgz .device
+du -sh .device .device-pack/device.tgz

@@ -1,4 +1,5 @@
-// Small helpers to build IR graphs by hand in the IR tests (shape inference, verifier, printer).
+// Small helpers to build IR graphs, nodes and attributes by hand in the IR tests (shape
+// inference, verifier, printer) and the CPU kernel tests.
 #pragma once
 
 #include <initializer_list>
@@ -93,10 +94,27 @@ class Builder {
     graph_.nodes.push_back(std::move(node));
     return graph_.nodes.back();
   }
+  // An If node on `condition` with both branches.
+  Node& if_node(const std::string& name, const std::string& condition, std::vector<std::string> outputs,
+                std::shared_ptr<Graph> then_branch, std::shared_ptr<Graph> else_branch) {
+    return node("If", name, {condition}, std::move(outputs),
+                {{"then_branch", graph_attr(std::move(then_branch))}, {"else_branch", graph_attr(std::move(else_branch))}});
+  }
 
  private:
   Graph& graph_;
 };
+
+// A branch graph "<output>_branch" with one node "<output>_node" computing `output` from `input`
+// (a value of the enclosing graph or of the branch).
+inline std::shared_ptr<Graph> branch_returning(const std::string& op_type, const std::string& input,
+                                               const std::string& output,
+                                               std::map<std::string, Attribute> attributes = {}) {
+  auto branch = std::make_shared<Graph>();
+  branch->name = output + "_branch";
+  Builder(*branch).output(output).node(op_type, output + "_node", {input}, {output}, std::move(attributes));
+  return branch;
+}
 
 // The type of a value as text ("float32[num_nodes, 16]"), or "<none>" when nothing is known.
 inline std::string type_text(const Graph& graph, const std::string& value) {

@@ -4,65 +4,37 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "gnnrt/error.h"
+#include "test_support.h"
 
 namespace gnnrt::io {
 namespace {
 
 namespace fs = std::filesystem;
 
-class AtomicFileTest : public ::testing::Test {
+class AtomicFileTest : public testing::TempFolderTest {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    folder_ = fs::temp_directory_path() / cat("gnnrt_atomic_test_", ::getpid(), "_", counter++);
-    fs::remove_all(folder_);
-    fs::create_directories(folder_);
-  }
-  void TearDown() override { fs::remove_all(folder_); }
-
-  std::string path(const std::string& name) const { return (folder_ / name).string(); }
-
   std::vector<std::string> folder_entries() const {
     std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(folder_)) names.push_back(entry.path().filename().string());
+    for (const auto& entry : fs::directory_iterator(folder())) names.push_back(entry.path().filename().string());
     return names;
   }
-
-  static std::string read_all(const std::string& file_path) {
-    std::ifstream in(file_path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
-  fs::path folder_;
 };
 
-// Runs `body`, expects a gnnrt::Error of `code` whose message holds every one of `parts`.
-template <typename Body>
-void expect_error(ErrorCode code, Body&& body, const std::vector<std::string>& parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), code) << error.what();
-    for (const auto& part : parts) EXPECT_NE(std::string(error.what()).find(part), std::string::npos) << error.what();
-  }
-}
+using testing::expect_error;
+using testing::read_file;
+using testing::write_file;
 
 TEST_F(AtomicFileTest, WritesBytes) {
   const std::string content = std::string("abc\0def", 7);
   write_file_atomically(path("out.bin"), content.data(), content.size());
-  EXPECT_EQ(read_all(path("out.bin")), content);
+  EXPECT_EQ(read_file(path("out.bin")), content);
   EXPECT_EQ(folder_entries(), std::vector<std::string>{"out.bin"});  // no temporary left over
 }
 
@@ -81,13 +53,13 @@ TEST_F(AtomicFileTest, StreamsLargeAndSmallPiecesInOrder) {
     out.write(big.data(), static_cast<std::streamsize>(big.size()));
     out << "tail";
   });
-  EXPECT_EQ(read_all(path("mixed.txt")), "head:42\n" + big + "tail");
+  EXPECT_EQ(read_file(path("mixed.txt")), "head:42\n" + big + "tail");
 }
 
 TEST_F(AtomicFileTest, ReplacesExistingFile) {
-  std::ofstream(path("f.txt")) << "old content that is longer";
+  write_file(path("f.txt"), "old content that is longer");
   write_file_atomically(path("f.txt"), "new", 3);
-  EXPECT_EQ(read_all(path("f.txt")), "new");
+  EXPECT_EQ(read_file(path("f.txt")), "new");
   EXPECT_EQ(folder_entries().size(), 1u);
 }
 
@@ -105,14 +77,14 @@ TEST_F(AtomicFileTest, ThrowingWriterLeavesNoFile) {
 }
 
 TEST_F(AtomicFileTest, ThrowingWriterKeepsOldFile) {
-  std::ofstream(path("keep.txt")) << "precious";
+  write_file(path("keep.txt"), "precious");
   EXPECT_THROW(write_file_atomically(path("keep.txt"),
                                      [](std::ostream& out) {
                                        out << "partial";
                                        fail_input("bad tensor");
                                      }),
                Error);
-  EXPECT_EQ(read_all(path("keep.txt")), "precious");
+  EXPECT_EQ(read_file(path("keep.txt")), "precious");
   EXPECT_EQ(folder_entries(), std::vector<std::string>{"keep.txt"});
 }
 
@@ -123,12 +95,12 @@ TEST_F(AtomicFileTest, MissingFolderIsInputError) {
 }
 
 TEST_F(AtomicFileTest, FolderAsTargetIsInputError) {
-  fs::create_directories(folder_ / "sub");
+  fs::create_directories(folder() / "sub");
   expect_error(ErrorCode::InvalidInput, [&] { write_file_atomically(path("sub"), "x", 1); },
                {"cannot write '" + path("sub") + "'", "folder"});
   expect_error(ErrorCode::InvalidInput, [&] { write_file_atomically(path("sub") + "/", "x", 1); }, {"folder"});
-  EXPECT_TRUE(fs::is_directory(folder_ / "sub"));
-  EXPECT_TRUE(fs::is_empty(folder_ / "sub"));
+  EXPECT_TRUE(fs::is_directory(folder() / "sub"));
+  EXPECT_TRUE(fs::is_empty(folder() / "sub"));
   EXPECT_EQ(folder_entries(), std::vector<std::string>{"sub"});
 }
 
@@ -171,10 +143,10 @@ TEST_F(AtomicFileTest, WriteErrorIsReportedAndLeavesNoFile) {
 
 TEST_F(AtomicFileTest, RelativePathInCurrentFolder) {
   const fs::path previous = fs::current_path();
-  fs::current_path(folder_);
+  fs::current_path(folder());
   write_file_atomically("plain_name.txt", "rel", 3);
   fs::current_path(previous);
-  EXPECT_EQ(read_all(path("plain_name.txt")), "rel");
+  EXPECT_EQ(read_file(path("plain_name.txt")), "rel");
 }
 
 }  // namespace

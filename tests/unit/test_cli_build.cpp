@@ -14,11 +14,11 @@ namespace gnnrt {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::quoted;
 using testing::run_gnnrt;
 using testing::TempDir;
 
 const fs::path kCora = testing::fixtures_dir() / "gcn_cora";
-std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
 
 bool same_bits(const io::NamedTensors& a, const io::NamedTensors& b) {
   if (a.size() != b.size()) return false;

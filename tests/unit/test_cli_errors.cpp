@@ -13,6 +13,7 @@ namespace gnnrt {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::quoted;
 using testing::run_gnnrt;
 using testing::TempDir;
 
@@ -21,8 +22,6 @@ const fs::path kCase = testing::fixtures_dir() / "gcn_improved";
 const fs::path kTorchscriptModel = kCase / "torchscript" / "model.onnx";
 const fs::path kDynamoDir = kCase / "dynamo";
 const fs::path kInputs = kCase / "g1.inputs.npz";
-
-std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
 
 std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

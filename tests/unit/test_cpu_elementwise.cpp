@@ -11,21 +11,12 @@
 
 #include "backends/cpu/broadcast.h"
 #include "backends/cpu/kernel_registry.h"
+#include "cpu_kernel_test_support.h"
 
 using namespace gnnrt;
+using namespace gnnrt::cpu_kernel_test;
 
 namespace {
-
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr float kInf = std::numeric_limits<float>::infinity();
-
-template <typename T>
-Tensor make(Dims shape, std::vector<T> values) {
-  Tensor t(dtype_of<T>(), std::move(shape));
-  EXPECT_EQ(t.numel(), static_cast<int64_t>(values.size()));
-  for (size_t i = 0; i < values.size(); ++i) t.data<T>()[i] = values[i];
-  return t;
-}
 
 Tensor make_bool(Dims shape, std::vector<int> values) {
   Tensor t(DType::Bool, std::move(shape));
@@ -34,82 +25,10 @@ Tensor make_bool(Dims shape, std::vector<int> values) {
   return t;
 }
 
-template <typename T>
-std::vector<T> values_of(const Tensor& t) {
-  return std::vector<T>(t.data<T>(), t.data<T>() + t.numel());
-}
-
 std::vector<int> bools_of(const Tensor& t) {
   std::vector<int> out;
   for (int64_t i = 0; i < t.numel(); ++i) out.push_back(t.data<bool>()[i] ? 1 : 0);
   return out;
-}
-
-ir::Node make_node(const std::string& op_type) {
-  ir::Node node;
-  node.op_type = op_type;
-  node.name = op_type + "_under_test";
-  node.outputs = {"y"};
-  return node;
-}
-
-void set_int(ir::Node& node, const std::string& key, int64_t value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Int;
-  a.i = value;
-  node.attributes[key] = a;
-}
-
-void set_float(ir::Node& node, const std::string& key, float value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Float;
-  a.f = value;
-  node.attributes[key] = a;
-}
-
-void set_string(ir::Node& node, const std::string& key, const std::string& value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::String;
-  a.s = value;
-  node.attributes[key] = a;
-}
-
-std::vector<Tensor> run(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
-  const cpu::KernelFn* kernel = cpu::kernel_registry().find(node.op_type);
-  if (!kernel) throw std::runtime_error("no CPU kernel for " + node.op_type);
-  cpu::KernelContext context;
-  return (*kernel)(node, inputs, context);
-}
-
-Tensor run1(const std::string& op_type, const std::vector<const Tensor*>& inputs) {
-  return run(make_node(op_type), inputs).at(0);
-}
-
-// Runs `body`, expects an InvalidInput error whose message contains every one of `parts`.
-void expect_input_error(const std::function<void()>& body, const std::vector<std::string>& parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected an InvalidInput error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::InvalidInput) << e.what();
-    for (const std::string& part : parts)
-      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "'" << part << "' not in: " << e.what();
-  }
-}
-
-void expect_floats(const Tensor& t, const std::vector<float>& expected, float tolerance = 1e-6f) {
-  ASSERT_EQ(t.dtype(), DType::Float32);
-  ASSERT_EQ(t.numel(), static_cast<int64_t>(expected.size()));
-  for (size_t i = 0; i < expected.size(); ++i) {
-    const float got = t.data<float>()[i];
-    if (std::isnan(expected[i])) {
-      EXPECT_TRUE(std::isnan(got)) << "element " << i << " is " << got;
-    } else if (std::isinf(expected[i])) {
-      EXPECT_EQ(got, expected[i]) << "element " << i;
-    } else {
-      EXPECT_NEAR(got, expected[i], tolerance * std::max(1.0f, std::fabs(expected[i]))) << "element " << i;
-    }
-  }
 }
 
 // Naive numpy broadcasting: the flat offset in `input_shape` of output multi-index `index`.
@@ -140,8 +59,8 @@ TEST(CpuBroadcast, OutputShapes) {
 }
 
 TEST(CpuBroadcast, IncompatibleShapesNameBothShapes) {
-  expect_input_error([] { cpu::broadcast_shapes({{3, 2}, {4}}, "node 'x'"); }, {"node 'x'", "[3, 2]", "[4]"});
-  expect_input_error([] { cpu::broadcast_shapes({{0}, {3}}, "t"); }, {"[0]", "[3]"});
+  input_error([] { cpu::broadcast_shapes({{3, 2}, {4}}, "node 'x'"); }, {"node 'x'", "[3, 2]", "[4]"});
+  input_error([] { cpu::broadcast_shapes({{0}, {3}}, "t"); }, {"[0]", "[3]"});
 }
 
 // Every output element is visited exactly once, with the input offsets numpy would use, for
@@ -194,7 +113,7 @@ TEST(CpuBroadcast, BroadcastToMaterialisesAndRejectsShrinking) {
   EXPECT_EQ(values_of<int32_t>(expanded), (std::vector<int32_t>{1, 2, 3, 1, 2, 3}));
   const Tensor column = make<float>({2, 1}, {5, 6});
   EXPECT_EQ(values_of<float>(cpu::broadcast_to(column, {2, 2}, "t")), (std::vector<float>{5, 5, 6, 6}));
-  expect_input_error([&] { cpu::broadcast_to(row, {2, 1}, "target"); }, {"target", "[3]", "[2, 1]"});
+  input_error([&] { cpu::broadcast_to(row, {2, 1}, "target"); }, {"target", "[3]", "[2, 1]"});
 }
 
 // ---------------------------------------------------------------- binary arithmetic
@@ -249,8 +168,8 @@ TEST(CpuElementwise, IntegerDivisionTruncatesTowardZero) {
 TEST(CpuElementwise, IntegerDivisionByZeroIsInputErrorNamingNode) {
   const Tensor a = make<int32_t>({3}, {1, 2, 3});
   const Tensor b = make<int32_t>({3}, {1, 0, 1});
-  expect_input_error([&] { run(make_node("Div"), {&a, &b}); }, {"Div_under_test", "division by zero", "index 1"});
-  expect_input_error([&] { run(make_node("Mod"), {&a, &b}); }, {"Mod_under_test", "division by zero"});
+  input_error([&] { run_node(make_node("Div"), {&a, &b}); }, {"Div_under_test", "division by zero", "index 1"});
+  input_error([&] { run_node(make_node("Mod"), {&a, &b}); }, {"Mod_under_test", "division by zero"});
 }
 
 TEST(CpuElementwise, FloatDivisionByZeroFollowsIeee) {
@@ -267,11 +186,11 @@ TEST(CpuElementwise, ModFollowsDivisorSignUnlessFmod) {
   const Tensor b = make<int32_t>({4}, {3, -3, -3, 3});
   EXPECT_EQ(values_of<int32_t>(run1("Mod", {&a, &b})), (std::vector<int32_t>{2, -2, -1, 1}));
   ir::Node fmod = make_node("Mod");
-  set_int(fmod, "fmod", 1);
-  EXPECT_EQ(values_of<int32_t>(run(fmod, {&a, &b})[0]), (std::vector<int32_t>{-1, 1, -1, 1}));
+  fmod.attributes["fmod"] = int_attr(1);
+  EXPECT_EQ(values_of<int32_t>(run_node(fmod, {&a, &b})[0]), (std::vector<int32_t>{-1, 1, -1, 1}));
   const Tensor x = make<float>({2}, {-7.5f, 7.5f});
   const Tensor m = make<float>({}, {2});
-  expect_floats(run(fmod, {&x, &m})[0], {-1.5f, 1.5f});
+  expect_floats(run_node(fmod, {&x, &m})[0], {-1.5f, 1.5f});
   expect_floats(run1("Mod", {&x, &m}), {0.5f, 1.5f});
 }
 
@@ -325,15 +244,15 @@ TEST(CpuElementwise, VariadicWithOneInputCopies) {
 TEST(CpuElementwise, MismatchedDtypesAreInputErrors) {
   const Tensor a = make<float>({2}, {1, 2});
   const Tensor b = make<int64_t>({2}, {1, 2});
-  expect_input_error([&] { run1("Add", {&a, &b}); }, {"Add_under_test", "float32[2]", "int64[2]"});
+  input_error([&] { run1("Add", {&a, &b}); }, {"Add_under_test", "float32[2]", "int64[2]"});
   const Tensor c = make<float>({2}, {1, 2});
-  expect_input_error([&] { run1("Sum", {&a, &c, &b}); }, {"input 2", "int64"});
+  input_error([&] { run1("Sum", {&a, &c, &b}); }, {"input 2", "int64"});
 }
 
 TEST(CpuElementwise, ShapesThatDoNotBroadcastNameBothShapes) {
   const Tensor a = make<float>({3, 2}, {1, 2, 3, 4, 5, 6});
   const Tensor b = make<float>({4}, {1, 2, 3, 4});
-  expect_input_error([&] { run1("Mul", {&a, &b}); }, {"Mul_under_test", "[3, 2]", "[4]"});
+  input_error([&] { run1("Mul", {&a, &b}); }, {"Mul_under_test", "[3, 2]", "[4]"});
 }
 
 TEST(CpuElementwise, EmptyTensorsBroadcast) {
@@ -398,9 +317,9 @@ TEST(CpuElementwise, EqualOnBoolAndLogicOps) {
   const Tensor row = make_bool({1, 2}, {1, 0});
   EXPECT_EQ(bools_of(run1("Or", {&column, &row})), (std::vector<int>{1, 1, 1, 0}));
   const Tensor ints = make<int32_t>({4}, {0, 1, 0, 1});
-  expect_input_error([&] { run1("And", {&a, &ints}); }, {"input 1", "bool", "int32"});
-  expect_input_error([&] { run1("Not", {&ints}); }, {"Not_under_test", "bool"});
-  expect_input_error([&] { run1("Less", {&a, &b}); }, {"bool"});
+  input_error([&] { run1("And", {&a, &ints}); }, {"input 1", "bool", "int32"});
+  input_error([&] { run1("Not", {&ints}); }, {"Not_under_test", "bool"});
+  input_error([&] { run1("Less", {&a, &b}); }, {"bool"});
 }
 
 TEST(CpuElementwise, PReluSlopeBroadcastsOverChannels) {
@@ -408,7 +327,7 @@ TEST(CpuElementwise, PReluSlopeBroadcastsOverChannels) {
   const Tensor slope = make<float>({3}, {0.1f, 0.2f, 0.3f});
   expect_floats(run1("PRelu", {&x, &slope}), {-0.1f, 2, -0.9f, 4, -1.0f, -1.8f});
   const Tensor too_big = make<float>({2, 2, 3}, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
-  expect_input_error([&] { run1("PRelu", {&x, &too_big}); }, {"[2, 2, 3]", "[2, 3]"});
+  input_error([&] { run1("PRelu", {&x, &too_big}); }, {"[2, 2, 3]", "[2, 3]"});
 }
 
 // ---------------------------------------------------------------- unary ops
@@ -440,7 +359,7 @@ TEST(CpuElementwise, MathFunctions) {
   EXPECT_EQ(ed.dtype(), DType::Float64);
   EXPECT_DOUBLE_EQ(ed.data<double>()[1], std::exp(2.0));
   const Tensor ints = make<int64_t>({1}, {1});
-  expect_input_error([&] { run1("Exp", {&ints}); }, {"Exp_under_test", "int64"});
+  input_error([&] { run1("Exp", {&ints}); }, {"Exp_under_test", "int64"});
 }
 
 TEST(CpuElementwise, ReluFamily) {
@@ -448,8 +367,8 @@ TEST(CpuElementwise, ReluFamily) {
   expect_floats(run1("Relu", {&x}), {0, 0, 0, 3, kNaN});
   expect_floats(run1("LeakyRelu", {&x}), {-0.02f, -0.005f, 0, 3, kNaN});
   ir::Node leaky = make_node("LeakyRelu");
-  set_float(leaky, "alpha", 0.2f);
-  expect_floats(run(leaky, {&x})[0], {-0.4f, -0.1f, 0, 3, kNaN});
+  leaky.attributes["alpha"] = float_attr(0.2f);
+  expect_floats(run_node(leaky, {&x})[0], {-0.4f, -0.1f, 0, 3, kNaN});
   expect_floats(run1("Elu", {&x}), {std::expm1(-2.0f), std::expm1(-0.5f), 0, 3, kNaN});
   const float alpha = 1.67326319217681884765625f, gamma = 1.05070102214813232421875f;
   expect_floats(run1("Selu", {&x}),
@@ -478,12 +397,12 @@ TEST(CpuElementwise, GeluExactAndTanhApproximation) {
   }
   expect_floats(run1("Gelu", {&x}), exact, 1e-5f);
   ir::Node tanh_gelu = make_node("Gelu");
-  set_string(tanh_gelu, "approximate", "tanh");
-  expect_floats(run(tanh_gelu, {&x})[0], approximate, 1e-5f);
+  tanh_gelu.attributes["approximate"] = string_attr("tanh");
+  expect_floats(run_node(tanh_gelu, {&x})[0], approximate, 1e-5f);
   EXPECT_NE(exact[1], approximate[1]);
   ir::Node bad = make_node("Gelu");
-  set_string(bad, "approximate", "fast");
-  expect_input_error([&] { run(bad, {&x}); }, {"approximate", "fast"});
+  bad.attributes["approximate"] = string_attr("fast");
+  input_error([&] { run_node(bad, {&x}); }, {"approximate", "fast"});
 }
 
 TEST(CpuElementwise, FloorCeilRoundHalfToEven) {
@@ -498,8 +417,8 @@ TEST(CpuElementwise, IsNaNAndIsInf) {
   EXPECT_EQ(bools_of(run1("IsNaN", {&x})), (std::vector<int>{0, 1, 0, 0}));
   EXPECT_EQ(bools_of(run1("IsInf", {&x})), (std::vector<int>{0, 0, 1, 1}));
   ir::Node positive_only = make_node("IsInf");
-  set_int(positive_only, "detect_negative", 0);
-  EXPECT_EQ(bools_of(run(positive_only, {&x})[0]), (std::vector<int>{0, 0, 1, 0}));
+  positive_only.attributes["detect_negative"] = int_attr(0);
+  EXPECT_EQ(bools_of(run_node(positive_only, {&x})[0]), (std::vector<int>{0, 0, 1, 0}));
 }
 
 TEST(CpuElementwise, ClipWithOptionalBounds) {
@@ -513,27 +432,27 @@ TEST(CpuElementwise, ClipWithOptionalBounds) {
   const Tensor one = make<int64_t>({}, {1});
   EXPECT_EQ(values_of<int64_t>(run1("Clip", {&counts, &one})), (std::vector<int64_t>{1, 5, 100}));
   const Tensor not_scalar = make<float>({2}, {0, 1});
-  expect_input_error([&] { run1("Clip", {&x, &not_scalar}); }, {"min", "scalar", "[2]"});
+  input_error([&] { run1("Clip", {&x, &not_scalar}); }, {"min", "scalar", "[2]"});
 }
 
 TEST(CpuElementwise, CastAndCastLike) {
   const Tensor x = make<float>({4}, {2.7f, -1.5f, 0, 3});
   ir::Node to_int = make_node("Cast");
-  set_int(to_int, "to", 7);  // INT64
-  const Tensor i = run(to_int, {&x})[0];
+  to_int.attributes["to"] = int_attr(7);  // INT64
+  const Tensor i = run_node(to_int, {&x})[0];
   EXPECT_EQ(i.dtype(), DType::Int64);
   EXPECT_EQ(values_of<int64_t>(i), (std::vector<int64_t>{2, -1, 0, 3}));
   ir::Node to_bool = make_node("Cast");
-  set_int(to_bool, "to", 9);  // BOOL
-  EXPECT_EQ(bools_of(run(to_bool, {&x})[0]), (std::vector<int>{1, 1, 0, 1}));
+  to_bool.attributes["to"] = int_attr(9);  // BOOL
+  EXPECT_EQ(bools_of(run_node(to_bool, {&x})[0]), (std::vector<int>{1, 1, 0, 1}));
   const Tensor like = make<double>({}, {0});
   const Tensor d = run1("CastLike", {&x, &like});
   EXPECT_EQ(d.dtype(), DType::Float64);
   EXPECT_EQ(values_of<double>(d), (std::vector<double>{2.7f, -1.5f, 0, 3}));
   ir::Node to_string = make_node("Cast");
-  set_int(to_string, "to", 8);  // STRING
-  expect_input_error([&] { run(to_string, {&x}); }, {"Cast_under_test", "8"});
-  expect_input_error([&] { run1("Cast", {&x}); }, {"'to'"});
+  to_string.attributes["to"] = int_attr(8);  // STRING
+  input_error([&] { run_node(to_string, {&x}); }, {"Cast_under_test", "8"});
+  input_error([&] { run1("Cast", {&x}); }, {"'to'"});
 }
 
 TEST(CpuElementwise, WhereBroadcastsAllThreeInputs) {
@@ -549,7 +468,7 @@ TEST(CpuElementwise, WhereBroadcastsAllThreeInputs) {
   const Tensor zero = make<float>({}, {0});
   expect_floats(run1("Where", {&is_inf, &zero, &degree}), {0, 0.5f, 0});
   const Tensor ints = make<int64_t>({2}, {1, 0});
-  expect_input_error([&] { run1("Where", {&ints, &x, &y}); }, {"input 0", "bool"});
+  input_error([&] { run1("Where", {&ints, &x, &y}); }, {"input 0", "bool"});
   const Tensor other = make<int64_t>({}, {0});
-  expect_input_error([&] { run1("Where", {&condition, &x, &other}); }, {"same dtype"});
+  input_error([&] { run1("Where", {&condition, &x, &other}); }, {"same dtype"});
 }

@@ -10,111 +10,11 @@
 #include <stdexcept>
 
 #include "backends/cpu/kernel_registry.h"
-
-namespace {
-const gnnrt::cpu::KernelRegistry& test_registry() {
-  static const gnnrt::cpu::KernelRegistry registry = [] {
-    gnnrt::cpu::KernelRegistry r;
-    gnnrt::cpu::register_index_kernels(r);
-    return r;
-  }();
-  return registry;
-}
-}  // namespace
-
-namespace {
+#include "cpu_kernel_test_support.h"
 
 using namespace gnnrt;
 using namespace gnnrt::cpu;
-
-template <typename T>
-Tensor make(Dims shape, std::vector<T> values) {
-  Tensor t(dtype_of<T>(), std::move(shape));
-  EXPECT_EQ(t.numel(), static_cast<int64_t>(values.size())) << "test bug: value count";
-  for (size_t i = 0; i < values.size() && static_cast<int64_t>(i) < t.numel(); ++i) t.data<T>()[i] = values[i];
-  return t;
-}
-
-template <typename T>
-std::vector<T> values(const Tensor& t) {
-  const T* p = t.data<T>();
-  return std::vector<T>(p, p + t.numel());
-}
-
-[[maybe_unused]] ir::Attribute int_attr(int64_t v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Int;
-  a.i = v;
-  return a;
-}
-[[maybe_unused]] ir::Attribute ints_attr(std::vector<int64_t> v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Ints;
-  a.ints = std::move(v);
-  return a;
-}
-[[maybe_unused]] ir::Attribute float_attr(float v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Float;
-  a.f = v;
-  return a;
-}
-[[maybe_unused]] ir::Attribute string_attr(std::string v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::String;
-  a.s = std::move(v);
-  return a;
-}
-[[maybe_unused]] ir::Attribute tensor_attr(Tensor v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Tensor;
-  a.t = std::move(v);
-  return a;
-}
-
-// A node named "<op>_test" whose inputs are named where the test passes a tensor and "" where it passes nullptr.
-ir::Node make_node(const std::string& op, const KernelInputs& inputs, size_t output_count,
-                   std::map<std::string, ir::Attribute> attributes = {}) {
-  ir::Node node;
-  node.name = op + "_test";
-  node.op_type = op;
-  for (size_t i = 0; i < inputs.size(); ++i) node.inputs.push_back(inputs[i] ? "in" + std::to_string(i) : "");
-  for (size_t i = 0; i < output_count; ++i) node.outputs.push_back("out" + std::to_string(i));
-  node.attributes = std::move(attributes);
-  return node;
-}
-
-std::vector<Tensor> run_op(const std::string& op, const KernelInputs& inputs,
-                           std::map<std::string, ir::Attribute> attributes = {}, size_t output_count = 1) {
-  const ir::Node node = make_node(op, inputs, output_count, std::move(attributes));
-  const KernelFn* kernel = test_registry().find(op);
-  if (!kernel) throw std::runtime_error("no kernel for " + op);
-  KernelContext context;
-  return (*kernel)(node, inputs, context);
-}
-
-[[maybe_unused]] Tensor run1(const std::string& op, const KernelInputs& inputs, std::map<std::string, ir::Attribute> attributes = {}) {
-  auto outputs = run_op(op, inputs, std::move(attributes));
-  EXPECT_EQ(outputs.size(), 1u);
-  return outputs.at(0);
-}
-
-// Runs `body`, expects an InvalidInput error, and returns its message.
-template <typename Body>
-std::string input_error(Body&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::InvalidInput) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InvalidInput error";
-  return {};
-}
-
-[[maybe_unused]] bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-}  // namespace
+using namespace gnnrt::cpu_kernel_test;
 
 namespace {
 
@@ -125,7 +25,7 @@ TEST(CpuIndexOps, GatherRowsWithNegativeIndex) {
   Tensor idx = i64({4}, {2, 0, -1, 1});
   Tensor y = run1("Gather", {&x, &idx});
   EXPECT_EQ(y.shape(), (Dims{4, 2}));
-  EXPECT_EQ(values<float>(y), (std::vector<float>{5, 6, 1, 2, 5, 6, 3, 4}));
+  EXPECT_EQ(values_of<float>(y), (std::vector<float>{5, 6, 1, 2, 5, 6, 3, 4}));
 }
 
 TEST(CpuIndexOps, GatherAxisOneWith2DInt32Indices) {
@@ -133,11 +33,11 @@ TEST(CpuIndexOps, GatherAxisOneWith2DInt32Indices) {
   Tensor idx = make<int32_t>({2, 2}, {2, 0, -2, 2});
   Tensor y = run1("Gather", {&x, &idx}, {{"axis", int_attr(-1)}});
   EXPECT_EQ(y.shape(), (Dims{2, 2, 2}));
-  EXPECT_EQ(values<int64_t>(y), (std::vector<int64_t>{12, 10, 11, 12, 22, 20, 21, 22}));
+  EXPECT_EQ(values_of<int64_t>(y), (std::vector<int64_t>{12, 10, 11, 12, 22, 20, 21, 22}));
   Tensor scalar = make<int64_t>({}, {1});
   Tensor row = run1("Gather", {&x, &scalar});
   EXPECT_EQ(row.shape(), (Dims{3}));
-  EXPECT_EQ(values<int64_t>(row), (std::vector<int64_t>{20, 21, 22}));
+  EXPECT_EQ(values_of<int64_t>(row), (std::vector<int64_t>{20, 21, 22}));
   Tensor none(DType::Int64, {0});
   EXPECT_EQ(run1("Gather", {&x, &none}).shape(), (Dims{0, 3}));
 }
@@ -148,7 +48,7 @@ TEST(CpuIndexOps, GatherOutOfRangeNamesValueAndRange) {
   std::string message = input_error([&] { run1("Gather", {&x, &idx}); });
   EXPECT_TRUE(contains(message, "index 7")) << message;
   EXPECT_TRUE(contains(message, "[-3, 2]")) << message;
-  EXPECT_TRUE(contains(message, "Gather_test")) << message;
+  EXPECT_TRUE(contains(message, "Gather_under_test")) << message;
   Tensor low = make<int32_t>({1}, {-4});
   message = input_error([&] { run1("Gather", {&x, &low}); });
   EXPECT_TRUE(contains(message, "-4")) << message;
@@ -179,13 +79,13 @@ TEST(CpuIndexOps, GatherLargeMatchesNaive) {
 TEST(CpuIndexOps, GatherElementsSpecExamples) {
   Tensor data = make<float>({2, 2}, {1, 2, 3, 4});
   Tensor idx = i64({2, 2}, {0, 0, 1, 0});
-  EXPECT_EQ(values<float>(run1("GatherElements", {&data, &idx}, {{"axis", int_attr(1)}})),
+  EXPECT_EQ(values_of<float>(run1("GatherElements", {&data, &idx}, {{"axis", int_attr(1)}})),
             (std::vector<float>{1, 1, 4, 3}));
   Tensor d3 = make<int64_t>({3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
   Tensor idx2 = i64({2, 3}, {1, 2, 0, 2, 0, -3});
   Tensor y = run1("GatherElements", {&d3, &idx2});
   EXPECT_EQ(y.shape(), (Dims{2, 3}));
-  EXPECT_EQ(values<int64_t>(y), (std::vector<int64_t>{4, 8, 3, 7, 2, 3}));
+  EXPECT_EQ(values_of<int64_t>(y), (std::vector<int64_t>{4, 8, 3, 7, 2, 3}));
   Tensor bad = i64({2, 3}, {1, 2, 0, 2, 3, 0});
   const std::string message = input_error([&] { run1("GatherElements", {&d3, &bad}); });
   EXPECT_TRUE(contains(message, "index 3")) << message;
@@ -197,19 +97,19 @@ TEST(CpuIndexOps, GatherElementsSpecExamples) {
 TEST(CpuIndexOps, GatherNDSpecExamples) {
   Tensor d = make<int32_t>({2, 2}, {0, 1, 2, 3});
   Tensor full = i64({2, 2}, {0, 0, 1, 1});
-  EXPECT_EQ(values<int32_t>(run1("GatherND", {&d, &full})), (std::vector<int32_t>{0, 3}));
+  EXPECT_EQ(values_of<int32_t>(run1("GatherND", {&d, &full})), (std::vector<int32_t>{0, 3}));
   Tensor rows = i64({2, 1}, {1, 0});
   Tensor y = run1("GatherND", {&d, &rows});
   EXPECT_EQ(y.shape(), (Dims{2, 2}));
-  EXPECT_EQ(values<int32_t>(y), (std::vector<int32_t>{2, 3, 0, 1}));
+  EXPECT_EQ(values_of<int32_t>(y), (std::vector<int32_t>{2, 3, 0, 1}));
 
   Tensor d3 = make<float>({2, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7});
   Tensor batched = i64({2, 1}, {1, 0});
   Tensor z = run1("GatherND", {&d3, &batched}, {{"batch_dims", int_attr(1)}});
   EXPECT_EQ(z.shape(), (Dims{2, 2}));
-  EXPECT_EQ(values<float>(z), (std::vector<float>{2, 3, 4, 5}));
+  EXPECT_EQ(values_of<float>(z), (std::vector<float>{2, 3, 4, 5}));
   Tensor negative = i64({1, 2}, {-1, -2});
-  EXPECT_EQ(values<int32_t>(run1("GatherND", {&d, &negative})), (std::vector<int32_t>{2}));
+  EXPECT_EQ(values_of<int32_t>(run1("GatherND", {&d, &negative})), (std::vector<int32_t>{2}));
   Tensor bad = i64({1, 2}, {0, 2});
   const std::string message = input_error([&] { run1("GatherND", {&d, &bad}); });
   EXPECT_TRUE(contains(message, "index 2")) << message;
@@ -219,14 +119,14 @@ TEST(CpuIndexOps, ScatterElementsNoneAndNegativeAxis) {
   Tensor data = make<float>({1, 5}, {1, 2, 3, 4, 5});
   Tensor idx = i64({1, 2}, {1, 3});
   Tensor upd = make<float>({1, 2}, {1.1f, 2.1f});
-  EXPECT_EQ(values<float>(run1("ScatterElements", {&data, &idx, &upd}, {{"axis", int_attr(-1)}})),
+  EXPECT_EQ(values_of<float>(run1("ScatterElements", {&data, &idx, &upd}, {{"axis", int_attr(-1)}})),
             (std::vector<float>{1, 1.1f, 3, 2.1f, 5}));
-  EXPECT_EQ(values<float>(data), (std::vector<float>{1, 2, 3, 4, 5}));  // input untouched
+  EXPECT_EQ(values_of<float>(data), (std::vector<float>{1, 2, 3, 4, 5}));  // input untouched
 
   Tensor d2 = make<int64_t>({3, 3}, {0, 0, 0, 0, 0, 0, 0, 0, 0});
   Tensor i2 = i64({2, 3}, {1, 0, 2, 0, 2, -2});
   Tensor u2 = i64({2, 3}, {10, 11, 12, 20, 21, 22});
-  EXPECT_EQ(values<int64_t>(run1("ScatterElements", {&d2, &i2, &u2})),
+  EXPECT_EQ(values_of<int64_t>(run1("ScatterElements", {&d2, &i2, &u2})),
             (std::vector<int64_t>{20, 11, 0, 10, 0, 22, 0, 21, 12}));
 }
 
@@ -234,21 +134,21 @@ TEST(CpuIndexOps, ScatterElementsReductionsWithDuplicates) {
   Tensor data = make<float>({4}, {1, 2, 3, 4});
   Tensor idx = make<int32_t>({5}, {0, 2, 0, -1, 0});
   Tensor upd = make<float>({5}, {10, 20, 30, 40, -5});
-  EXPECT_EQ(values<float>(run1("ScatterElements", {&data, &idx, &upd}, {{"reduction", string_attr("add")}})),
+  EXPECT_EQ(values_of<float>(run1("ScatterElements", {&data, &idx, &upd}, {{"reduction", string_attr("add")}})),
             (std::vector<float>{36, 2, 23, 44}));
-  EXPECT_EQ(values<float>(run1("ScatterElements", {&data, &idx, &upd}, {{"reduction", string_attr("mul")}})),
+  EXPECT_EQ(values_of<float>(run1("ScatterElements", {&data, &idx, &upd}, {{"reduction", string_attr("mul")}})),
             (std::vector<float>{-1500, 2, 60, 160}));
-  EXPECT_EQ(values<float>(run1("ScatterElements", {&data, &idx, &upd}, {{"reduction", string_attr("max")}})),
+  EXPECT_EQ(values_of<float>(run1("ScatterElements", {&data, &idx, &upd}, {{"reduction", string_attr("max")}})),
             (std::vector<float>{30, 2, 20, 40}));
-  EXPECT_EQ(values<float>(run1("ScatterElements", {&data, &idx, &upd}, {{"reduction", string_attr("min")}})),
+  EXPECT_EQ(values_of<float>(run1("ScatterElements", {&data, &idx, &upd}, {{"reduction", string_attr("min")}})),
             (std::vector<float>{-5, 2, 3, 4}));
   // none with duplicates: the last update in index order wins.
-  EXPECT_EQ(values<float>(run1("ScatterElements", {&data, &idx, &upd})), (std::vector<float>{-5, 2, 20, 40}));
+  EXPECT_EQ(values_of<float>(run1("ScatterElements", {&data, &idx, &upd})), (std::vector<float>{-5, 2, 20, 40}));
 
   Tensor ints = make<int32_t>({2}, {1, 1});
   Tensor ii = i64({3}, {1, 1, 0});
   Tensor iu = make<int32_t>({3}, {5, 6, 7});
-  EXPECT_EQ(values<int32_t>(run1("ScatterElements", {&ints, &ii, &iu}, {{"reduction", string_attr("add")}})),
+  EXPECT_EQ(values_of<int32_t>(run1("ScatterElements", {&ints, &ii, &iu}, {{"reduction", string_attr("add")}})),
             (std::vector<int32_t>{8, 12}));
   input_error([&] { run1("ScatterElements", {&data, &idx, &upd}, {{"reduction", string_attr("mean")}}); });
 }
@@ -337,14 +237,14 @@ TEST(CpuIndexOps, ScatterNDSpecExampleAndReductions) {
   Tensor data = make<float>({8}, {1, 2, 3, 4, 5, 6, 7, 8});
   Tensor idx = i64({4, 1}, {4, 3, 1, 7});
   Tensor upd = make<float>({4}, {9, 10, 11, 12});
-  EXPECT_EQ(values<float>(run1("ScatterND", {&data, &idx, &upd})), (std::vector<float>{1, 11, 3, 10, 9, 6, 7, 12}));
+  EXPECT_EQ(values_of<float>(run1("ScatterND", {&data, &idx, &upd})), (std::vector<float>{1, 11, 3, 10, 9, 6, 7, 12}));
 
   Tensor m = make<int64_t>({3, 2}, {1, 2, 3, 4, 5, 6});
   Tensor rows = i64({3, 1}, {2, -3, 2});
   Tensor slices = i64({3, 2}, {10, 20, 30, 40, 50, 60});
-  EXPECT_EQ(values<int64_t>(run1("ScatterND", {&m, &rows, &slices}, {{"reduction", string_attr("add")}})),
+  EXPECT_EQ(values_of<int64_t>(run1("ScatterND", {&m, &rows, &slices}, {{"reduction", string_attr("add")}})),
             (std::vector<int64_t>{31, 42, 3, 4, 65, 86}));
-  EXPECT_EQ(values<int64_t>(run1("ScatterND", {&m, &rows, &slices}, {{"reduction", string_attr("mul")}})),
+  EXPECT_EQ(values_of<int64_t>(run1("ScatterND", {&m, &rows, &slices}, {{"reduction", string_attr("mul")}})),
             (std::vector<int64_t>{30, 80, 3, 4, 2500, 7200}));
   Tensor bad = i64({3, 1}, {2, 3, 0});
   const std::string message = input_error([&] { run1("ScatterND", {&m, &bad, &slices}); });
@@ -372,11 +272,11 @@ TEST(CpuIndexOps, NonZeroCoordinates) {
   Tensor y = run1("NonZero", {&x});
   EXPECT_EQ(y.dtype(), DType::Int64);
   EXPECT_EQ(y.shape(), (Dims{2, 3}));
-  EXPECT_EQ(values<int64_t>(y), (std::vector<int64_t>{0, 1, 1, 0, 0, 1}));
+  EXPECT_EQ(values_of<int64_t>(y), (std::vector<int64_t>{0, 1, 1, 0, 0, 1}));
   Tensor b = make<bool>({4}, {false, true, false, true});
-  EXPECT_EQ(values<int64_t>(run1("NonZero", {&b})), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(values_of<int64_t>(run1("NonZero", {&b})), (std::vector<int64_t>{1, 3}));
   Tensor f = make<float>({3}, {-0.0f, 0.5f, 0.0f});
-  EXPECT_EQ(values<int64_t>(run1("NonZero", {&f})), (std::vector<int64_t>{1}));
+  EXPECT_EQ(values_of<int64_t>(run1("NonZero", {&f})), (std::vector<int64_t>{1}));
   Tensor empty(DType::Float32, {0, 3});
   EXPECT_EQ(run1("NonZero", {&empty}).shape(), (Dims{2, 0}));
   Tensor scalar = make<int32_t>({}, {5});

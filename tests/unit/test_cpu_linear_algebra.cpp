@@ -8,111 +8,11 @@
 #include <stdexcept>
 
 #include "backends/cpu/kernel_registry.h"
-
-namespace {
-const gnnrt::cpu::KernelRegistry& test_registry() {
-  static const gnnrt::cpu::KernelRegistry registry = [] {
-    gnnrt::cpu::KernelRegistry r;
-    gnnrt::cpu::register_linear_algebra_kernels(r);
-    return r;
-  }();
-  return registry;
-}
-}  // namespace
-
-namespace {
+#include "cpu_kernel_test_support.h"
 
 using namespace gnnrt;
 using namespace gnnrt::cpu;
-
-template <typename T>
-Tensor make(Dims shape, std::vector<T> values) {
-  Tensor t(dtype_of<T>(), std::move(shape));
-  EXPECT_EQ(t.numel(), static_cast<int64_t>(values.size())) << "test bug: value count";
-  for (size_t i = 0; i < values.size() && static_cast<int64_t>(i) < t.numel(); ++i) t.data<T>()[i] = values[i];
-  return t;
-}
-
-template <typename T>
-std::vector<T> values(const Tensor& t) {
-  const T* p = t.data<T>();
-  return std::vector<T>(p, p + t.numel());
-}
-
-[[maybe_unused]] ir::Attribute int_attr(int64_t v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Int;
-  a.i = v;
-  return a;
-}
-[[maybe_unused]] ir::Attribute ints_attr(std::vector<int64_t> v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Ints;
-  a.ints = std::move(v);
-  return a;
-}
-[[maybe_unused]] ir::Attribute float_attr(float v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Float;
-  a.f = v;
-  return a;
-}
-[[maybe_unused]] ir::Attribute string_attr(std::string v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::String;
-  a.s = std::move(v);
-  return a;
-}
-[[maybe_unused]] ir::Attribute tensor_attr(Tensor v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Tensor;
-  a.t = std::move(v);
-  return a;
-}
-
-// A node named "<op>_test" whose inputs are named where the test passes a tensor and "" where it passes nullptr.
-ir::Node make_node(const std::string& op, const KernelInputs& inputs, size_t output_count,
-                   std::map<std::string, ir::Attribute> attributes = {}) {
-  ir::Node node;
-  node.name = op + "_test";
-  node.op_type = op;
-  for (size_t i = 0; i < inputs.size(); ++i) node.inputs.push_back(inputs[i] ? "in" + std::to_string(i) : "");
-  for (size_t i = 0; i < output_count; ++i) node.outputs.push_back("out" + std::to_string(i));
-  node.attributes = std::move(attributes);
-  return node;
-}
-
-std::vector<Tensor> run_op(const std::string& op, const KernelInputs& inputs,
-                           std::map<std::string, ir::Attribute> attributes = {}, size_t output_count = 1) {
-  const ir::Node node = make_node(op, inputs, output_count, std::move(attributes));
-  const KernelFn* kernel = test_registry().find(op);
-  if (!kernel) throw std::runtime_error("no kernel for " + op);
-  KernelContext context;
-  return (*kernel)(node, inputs, context);
-}
-
-[[maybe_unused]] Tensor run1(const std::string& op, const KernelInputs& inputs, std::map<std::string, ir::Attribute> attributes = {}) {
-  auto outputs = run_op(op, inputs, std::move(attributes));
-  EXPECT_EQ(outputs.size(), 1u);
-  return outputs.at(0);
-}
-
-// Runs `body`, expects an InvalidInput error, and returns its message.
-template <typename Body>
-std::string input_error(Body&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::InvalidInput) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InvalidInput error";
-  return {};
-}
-
-[[maybe_unused]] bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-}  // namespace
+using namespace gnnrt::cpu_kernel_test;
 
 namespace {
 
@@ -206,12 +106,12 @@ TEST(CpuLinearAlgebra, MatMulHandComputed) {
   Tensor b = make<float>({3, 2}, {7, 8, 9, 10, 11, 12});
   Tensor y = run1("MatMul", {&a, &b});
   EXPECT_EQ(y.shape(), (Dims{2, 2}));
-  EXPECT_EQ(values<float>(y), (std::vector<float>{58, 64, 139, 154}));
+  EXPECT_EQ(values_of<float>(y), (std::vector<float>{58, 64, 139, 154}));
   Tensor v = make<int64_t>({3}, {1, -2, 3});
   Tensor m = make<int64_t>({3, 2}, {1, 2, 3, 4, 5, 6});
   Tensor vm = run1("MatMul", {&v, &m});
   EXPECT_EQ(vm.shape(), (Dims{2}));
-  EXPECT_EQ(values<int64_t>(vm), (std::vector<int64_t>{10, 12}));
+  EXPECT_EQ(values_of<int64_t>(vm), (std::vector<int64_t>{10, 12}));
   Tensor dot = run1("MatMul", {&v, &v});
   EXPECT_EQ(dot.shape(), Dims{});
   EXPECT_EQ(dot.data<int64_t>()[0], 14);
@@ -246,7 +146,7 @@ TEST(CpuLinearAlgebra, MatMulEmptyDimensions) {
   Tensor a(DType::Float32, {2, 0}), b(DType::Float32, {0, 3});
   Tensor y = run1("MatMul", {&a, &b});
   EXPECT_EQ(y.shape(), (Dims{2, 3}));
-  for (float v : values<float>(y)) EXPECT_EQ(v, 0.0f);
+  for (float v : values_of<float>(y)) EXPECT_EQ(v, 0.0f);
   Tensor no_rows(DType::Float32, {0, 4}), w = make<float>({4, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
   EXPECT_EQ(run1("MatMul", {&no_rows, &w}).shape(), (Dims{0, 2}));
   Tensor empty_batch(DType::Float64, {0, 3, 4}), wd(DType::Float64, {4, 2});
@@ -271,7 +171,7 @@ TEST(CpuLinearAlgebra, MatMulFloat16ComputesInFloat) {
   Tensor ah = cast_tensor(a, DType::Float16), bh = cast_tensor(b, DType::Float16);
   Tensor y = run1("MatMul", {&ah, &bh});
   EXPECT_EQ(y.dtype(), DType::Float16);
-  EXPECT_EQ(values<float>(cast_tensor(y, DType::Float32)), (std::vector<float>{4.5f, -0.5f, 9.5f, -2.0f}));
+  EXPECT_EQ(values_of<float>(cast_tensor(y, DType::Float32)), (std::vector<float>{4.5f, -0.5f, 9.5f, -2.0f}));
 }
 
 TEST(CpuLinearAlgebra, GemmTransposesAlphaBetaAndBias) {
@@ -282,32 +182,32 @@ TEST(CpuLinearAlgebra, GemmTransposesAlphaBetaAndBias) {
   Tensor y = run1("Gemm", {&a, &b, &bias},
                   {{"transA", int_attr(1)}, {"transB", int_attr(1)}, {"alpha", float_attr(2)}, {"beta", float_attr(3)}});
   EXPECT_EQ(y.shape(), (Dims{2, 2}));
-  EXPECT_EQ(values<float>(y), (std::vector<float>{2 * 58 + 3, 2 * 64 - 3, 2 * 139 + 3, 2 * 154 - 3}));
+  EXPECT_EQ(values_of<float>(y), (std::vector<float>{2 * 58 + 3, 2 * 64 - 3, 2 * 139 + 3, 2 * 154 - 3}));
 
   Tensor a2 = make<double>({2, 3}, {1, 2, 3, 4, 5, 6});
   Tensor b2 = make<double>({3, 2}, {7, 8, 9, 10, 11, 12});
   Tensor column = make<double>({2, 1}, {100, 200});
-  EXPECT_EQ(values<double>(run1("Gemm", {&a2, &b2, &column})), (std::vector<double>{158, 164, 339, 354}));
+  EXPECT_EQ(values_of<double>(run1("Gemm", {&a2, &b2, &column})), (std::vector<double>{158, 164, 339, 354}));
   Tensor scalar = make<double>({}, {0.5});
-  EXPECT_EQ(values<double>(run1("Gemm", {&a2, &b2, &scalar})), (std::vector<double>{58.5, 64.5, 139.5, 154.5}));
+  EXPECT_EQ(values_of<double>(run1("Gemm", {&a2, &b2, &scalar})), (std::vector<double>{58.5, 64.5, 139.5, 154.5}));
   Tensor full = make<double>({2, 2}, {1, 2, 3, 4});
-  EXPECT_EQ(values<double>(run1("Gemm", {&a2, &b2, &full}, {{"beta", float_attr(-1)}})),
+  EXPECT_EQ(values_of<double>(run1("Gemm", {&a2, &b2, &full}, {{"beta", float_attr(-1)}})),
             (std::vector<double>{57, 62, 136, 150}));
-  EXPECT_EQ(values<double>(run1("Gemm", {&a2, &b2})), (std::vector<double>{58, 64, 139, 154}));
-  EXPECT_EQ(values<double>(run1("Gemm", {&a2, &b2, nullptr})), (std::vector<double>{58, 64, 139, 154}));
+  EXPECT_EQ(values_of<double>(run1("Gemm", {&a2, &b2})), (std::vector<double>{58, 64, 139, 154}));
+  EXPECT_EQ(values_of<double>(run1("Gemm", {&a2, &b2, nullptr})), (std::vector<double>{58, 64, 139, 154}));
 }
 
 TEST(CpuLinearAlgebra, GemmIntegerAndEmpty) {
   Tensor a = make<int32_t>({2, 3}, {1, 2, 3, 4, 5, 6});
   Tensor b = make<int32_t>({3, 2}, {7, 8, 9, 10, 11, 12});
   Tensor c = make<int32_t>({2}, {1, 2});
-  EXPECT_EQ(values<int32_t>(run1("Gemm", {&a, &b, &c})), (std::vector<int32_t>{59, 66, 140, 156}));
+  EXPECT_EQ(values_of<int32_t>(run1("Gemm", {&a, &b, &c})), (std::vector<int32_t>{59, 66, 140, 156}));
 
   Tensor a0(DType::Float32, {2, 0}), b0(DType::Float32, {0, 3});
   Tensor bias = make<float>({3}, {1, 2, 3});
   Tensor y = run1("Gemm", {&a0, &b0, &bias}, {{"beta", float_attr(2)}});
   EXPECT_EQ(y.shape(), (Dims{2, 3}));
-  EXPECT_EQ(values<float>(y), (std::vector<float>{2, 4, 6, 2, 4, 6}));
+  EXPECT_EQ(values_of<float>(y), (std::vector<float>{2, 4, 6, 2, 4, 6}));
   Tensor no_rows(DType::Float32, {0, 3}), w(DType::Float32, {3, 4});
   EXPECT_EQ(run1("Gemm", {&no_rows, &w}).shape(), (Dims{0, 4}));
 }
@@ -339,7 +239,7 @@ TEST(CpuLinearAlgebra, GemmRandomMatchesNaive) {
 TEST(CpuLinearAlgebra, GemmErrors) {
   Tensor a(DType::Float32, {2, 3}), b(DType::Float32, {2, 3});
   std::string message = input_error([&] { run1("Gemm", {&a, &b}); });
-  EXPECT_TRUE(contains(message, "Gemm_test")) << message;
+  EXPECT_TRUE(contains(message, "Gemm_under_test")) << message;
   Tensor bt(DType::Float32, {4, 3});
   Tensor bad_bias(DType::Float32, {3});
   message = input_error([&] { run1("Gemm", {&a, &bt, &bad_bias}, {{"transB", int_attr(1)}}); });

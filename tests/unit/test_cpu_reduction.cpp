@@ -11,85 +11,20 @@
 #include <vector>
 
 #include "backends/cpu/kernel_registry.h"
+#include "cpu_kernel_test_support.h"
 
 using namespace gnnrt;
+using namespace gnnrt::cpu_kernel_test;
 
 namespace {
-
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr float kInf = std::numeric_limits<float>::infinity();
-
-template <typename T>
-Tensor make(Dims shape, std::vector<T> values) {
-  Tensor t(dtype_of<T>(), std::move(shape));
-  EXPECT_EQ(t.numel(), static_cast<int64_t>(values.size()));
-  for (size_t i = 0; i < values.size(); ++i) t.data<T>()[i] = values[i];
-  return t;
-}
-
-template <typename T>
-std::vector<T> values_of(const Tensor& t) {
-  return std::vector<T>(t.data<T>(), t.data<T>() + t.numel());
-}
-
-ir::Node make_node(const std::string& op_type, size_t outputs = 1) {
-  ir::Node node;
-  node.op_type = op_type;
-  node.name = op_type + "_under_test";
-  for (size_t i = 0; i < outputs; ++i) node.outputs.push_back("y" + std::to_string(i));
-  return node;
-}
-
-void set_int(ir::Node& node, const std::string& key, int64_t value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Int;
-  a.i = value;
-  node.attributes[key] = a;
-}
-
-void set_float(ir::Node& node, const std::string& key, float value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Float;
-  a.f = value;
-  node.attributes[key] = a;
-}
-
-std::vector<Tensor> run(const ir::Node& node, const std::vector<const Tensor*>& inputs) {
-  const cpu::KernelFn* kernel = cpu::kernel_registry().find(node.op_type);
-  if (!kernel) throw std::runtime_error("no CPU kernel for " + node.op_type);
-  cpu::KernelContext context;
-  return (*kernel)(node, inputs, context);
-}
-
-void expect_input_error(const std::function<void()>& body, const std::vector<std::string>& parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected an InvalidInput error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::InvalidInput) << e.what();
-    for (const std::string& part : parts)
-      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "'" << part << "' not in: " << e.what();
-  }
-}
-
-void expect_floats(const Tensor& t, const std::vector<float>& expected, float tolerance = 1e-6f) {
-  ASSERT_EQ(t.dtype(), DType::Float32);
-  ASSERT_EQ(t.numel(), static_cast<int64_t>(expected.size()));
-  for (size_t i = 0; i < expected.size(); ++i) {
-    const float got = t.data<float>()[i];
-    if (std::isnan(expected[i])) EXPECT_TRUE(std::isnan(got)) << "element " << i << " is " << got;
-    else if (std::isinf(expected[i])) EXPECT_EQ(got, expected[i]) << "element " << i;
-    else EXPECT_NEAR(got, expected[i], tolerance * std::max(1.0f, std::fabs(expected[i]))) << "element " << i;
-  }
-}
 
 // Reduce node with keepdims and an optional axes input.
 Tensor reduce(const std::string& op, const Tensor& data, const std::vector<int64_t>* axes, bool keepdims = true) {
   ir::Node node = make_node(op);
-  set_int(node, "keepdims", keepdims ? 1 : 0);
-  if (!axes) return run(node, {&data}).at(0);
+  node.attributes["keepdims"] = int_attr(keepdims ? 1 : 0);
+  if (!axes) return run_node(node, {&data}).at(0);
   const Tensor axes_tensor = make<int64_t>({static_cast<int64_t>(axes->size())}, *axes);
-  return run(node, {&data, &axes_tensor}).at(0);
+  return run_node(node, {&data, &axes_tensor}).at(0);
 }
 
 // Independent reference: visits every input element, maps it to its output element and folds.
@@ -146,21 +81,21 @@ TEST(CpuReduction, EmptyAxesReduceAllUnlessNoop) {
   const Tensor x = make<float>({2, 2}, {1, 2, 3, 4});
   const Tensor no_axes(DType::Int64, {0});
   ir::Node node = make_node("ReduceSum");
-  expect_floats(run(node, {&x, &no_axes})[0], {10});
-  set_int(node, "noop_with_empty_axes", 1);
-  const Tensor same = run(node, {&x, &no_axes})[0];
+  expect_floats(run_node(node, {&x, &no_axes})[0], {10});
+  node.attributes["noop_with_empty_axes"] = int_attr(1);
+  const Tensor same = run_node(node, {&x, &no_axes})[0];
   EXPECT_EQ(same.shape(), (Dims{2, 2}));
   expect_floats(same, {1, 2, 3, 4});
-  expect_floats(run(node, {&x})[0], {1, 2, 3, 4});
+  expect_floats(run_node(node, {&x})[0], {1, 2, 3, 4});
 }
 
 TEST(CpuReduction, BadAxesAreInputErrors) {
   const Tensor x = make<float>({2, 2}, {1, 2, 3, 4});
   const std::vector<int64_t> out_of_range{2}, duplicate{1, -1};
-  expect_input_error([&] { reduce("ReduceMax", x, &out_of_range); }, {"ReduceMax_under_test", "axis 2", "rank 2"});
-  expect_input_error([&] { reduce("ReduceMax", x, &duplicate); }, {"more than once"});
+  input_error([&] { reduce("ReduceMax", x, &out_of_range); }, {"ReduceMax_under_test", "axis 2", "rank 2"});
+  input_error([&] { reduce("ReduceMax", x, &duplicate); }, {"more than once"});
   const Tensor float_axes = make<float>({1}, {0});
-  expect_input_error([&] { run(make_node("ReduceSum"), {&x, &float_axes}); }, {"axes", "float32"});
+  input_error([&] { run_node(make_node("ReduceSum"), {&x, &float_axes}); }, {"axes", "float32"});
 }
 
 TEST(CpuReduction, EveryReduceOpOnHandValues) {
@@ -262,37 +197,37 @@ TEST(CpuReduction, LargeReductionsAreDeterministicAcrossThreadCounts) {
 TEST(CpuReduction, ArgMaxArgMinWithTiesAndKeepdims) {
   const Tensor x = make<float>({2, 4}, {1, 5, 5, 2, 7, -1, 7, -1});
   ir::Node argmax = make_node("ArgMax");
-  set_int(argmax, "axis", 1);
-  Tensor y = run(argmax, {&x})[0];
+  argmax.attributes["axis"] = int_attr(1);
+  Tensor y = run_node(argmax, {&x})[0];
   EXPECT_EQ(y.dtype(), DType::Int64);
   EXPECT_EQ(y.shape(), (Dims{2, 1}));
   EXPECT_EQ(values_of<int64_t>(y), (std::vector<int64_t>{1, 0}));
-  set_int(argmax, "select_last_index", 1);
-  EXPECT_EQ(values_of<int64_t>(run(argmax, {&x})[0]), (std::vector<int64_t>{2, 2}));
+  argmax.attributes["select_last_index"] = int_attr(1);
+  EXPECT_EQ(values_of<int64_t>(run_node(argmax, {&x})[0]), (std::vector<int64_t>{2, 2}));
   ir::Node argmin = make_node("ArgMin");
-  set_int(argmin, "keepdims", 0);  // default axis 0
-  y = run(argmin, {&x})[0];
+  argmin.attributes["keepdims"] = int_attr(0);  // default axis 0
+  y = run_node(argmin, {&x})[0];
   EXPECT_EQ(y.shape(), (Dims{4}));
   EXPECT_EQ(values_of<int64_t>(y), (std::vector<int64_t>{0, 1, 0, 1}));
-  set_int(argmin, "axis", -1);
-  set_int(argmin, "select_last_index", 1);
-  EXPECT_EQ(values_of<int64_t>(run(argmin, {&x})[0]), (std::vector<int64_t>{0, 3}));
+  argmin.attributes["axis"] = int_attr(-1);
+  argmin.attributes["select_last_index"] = int_attr(1);
+  EXPECT_EQ(values_of<int64_t>(run_node(argmin, {&x})[0]), (std::vector<int64_t>{0, 3}));
 }
 
 TEST(CpuReduction, ArgMaxPicksNaNLikeNumpy) {
   const Tensor x = make<float>({4}, {1, kNaN, 9, kNaN});
-  EXPECT_EQ(values_of<int64_t>(run(make_node("ArgMax"), {&x})[0]), (std::vector<int64_t>{1}));
-  EXPECT_EQ(values_of<int64_t>(run(make_node("ArgMin"), {&x})[0]), (std::vector<int64_t>{1}));
+  EXPECT_EQ(values_of<int64_t>(run_node(make_node("ArgMax"), {&x})[0]), (std::vector<int64_t>{1}));
+  EXPECT_EQ(values_of<int64_t>(run_node(make_node("ArgMin"), {&x})[0]), (std::vector<int64_t>{1}));
   const Tensor ints = make<int32_t>({3}, {4, 9, 9});
-  EXPECT_EQ(values_of<int64_t>(run(make_node("ArgMax"), {&ints})[0]), (std::vector<int64_t>{1}));
+  EXPECT_EQ(values_of<int64_t>(run_node(make_node("ArgMax"), {&ints})[0]), (std::vector<int64_t>{1}));
 }
 
 TEST(CpuReduction, ArgMaxOverEmptyAxisIsInputError) {
   const Tensor x(DType::Float32, {0, 3});
-  expect_input_error([&] { run(make_node("ArgMax"), {&x}); }, {"ArgMax_under_test", "size 0"});
+  input_error([&] { run_node(make_node("ArgMax"), {&x}); }, {"ArgMax_under_test", "size 0"});
   ir::Node other_axis = make_node("ArgMax");
-  set_int(other_axis, "axis", 1);
-  EXPECT_EQ(run(other_axis, {&x})[0].shape(), (Dims{0, 1}));  // nothing to compute
+  other_axis.attributes["axis"] = int_attr(1);
+  EXPECT_EQ(run_node(other_axis, {&x})[0].shape(), (Dims{0, 1}));  // nothing to compute
 }
 
 // ---------------------------------------------------------------- Softmax / LogSoftmax
@@ -302,10 +237,10 @@ TEST(CpuReduction, SoftmaxLastAxisHandValuesAndStability) {
   const double denominator = 1 + std::exp(1.0) + std::exp(2.0);
   const std::vector<float> expected{static_cast<float>(1 / denominator), static_cast<float>(std::exp(1.0) / denominator),
                                     static_cast<float>(std::exp(2.0) / denominator)};
-  expect_floats(run(make_node("Softmax"), {&x})[0],
+  expect_floats(run_node(make_node("Softmax"), {&x})[0],
                 {expected[0], expected[1], expected[2], expected[0], expected[1], expected[2]});
   const float log_denominator = static_cast<float>(std::log(denominator));
-  expect_floats(run(make_node("LogSoftmax"), {&x})[0],
+  expect_floats(run_node(make_node("LogSoftmax"), {&x})[0],
                 {-log_denominator, 1 - log_denominator, 2 - log_denominator, -log_denominator, 1 - log_denominator,
                  2 - log_denominator},
                 1e-5f);
@@ -314,10 +249,10 @@ TEST(CpuReduction, SoftmaxLastAxisHandValuesAndStability) {
 TEST(CpuReduction, SoftmaxOverLeadingAxis) {
   const Tensor x = make<float>({2, 2}, {0, 5, std::log(3.0f), 5});
   ir::Node node = make_node("Softmax");
-  set_int(node, "axis", 0);
-  expect_floats(run(node, {&x})[0], {0.25f, 0.5f, 0.75f, 0.5f});
+  node.attributes["axis"] = int_attr(0);
+  expect_floats(run_node(node, {&x})[0], {0.25f, 0.5f, 0.75f, 0.5f});
   const Tensor with_nan = make<float>({2}, {kNaN, 1});
-  expect_floats(run(make_node("Softmax"), {&with_nan})[0], {kNaN, kNaN});
+  expect_floats(run_node(make_node("Softmax"), {&with_nan})[0], {kNaN, kNaN});
 }
 
 // ---------------------------------------------------------------- CumSum
@@ -326,23 +261,23 @@ TEST(CpuReduction, CumSumExclusiveReverse) {
   const Tensor x = make<float>({4}, {1, 2, 3, 4});
   const Tensor axis = make<int64_t>({}, {0});
   ir::Node node = make_node("CumSum");
-  expect_floats(run(node, {&x, &axis})[0], {1, 3, 6, 10});
-  set_int(node, "exclusive", 1);
-  expect_floats(run(node, {&x, &axis})[0], {0, 1, 3, 6});
-  set_int(node, "reverse", 1);
-  expect_floats(run(node, {&x, &axis})[0], {9, 7, 4, 0});
-  set_int(node, "exclusive", 0);
-  expect_floats(run(node, {&x, &axis})[0], {10, 9, 7, 4});
+  expect_floats(run_node(node, {&x, &axis})[0], {1, 3, 6, 10});
+  node.attributes["exclusive"] = int_attr(1);
+  expect_floats(run_node(node, {&x, &axis})[0], {0, 1, 3, 6});
+  node.attributes["reverse"] = int_attr(1);
+  expect_floats(run_node(node, {&x, &axis})[0], {9, 7, 4, 0});
+  node.attributes["exclusive"] = int_attr(0);
+  expect_floats(run_node(node, {&x, &axis})[0], {10, 9, 7, 4});
 }
 
 TEST(CpuReduction, CumSumAlongEachAxisOfMatrix) {
   const Tensor x = make<int64_t>({2, 3}, {1, 2, 3, 4, 5, 6});
   const Tensor axis0 = make<int32_t>({1}, {0});
   const Tensor axis1 = make<int64_t>({}, {-1});
-  EXPECT_EQ(values_of<int64_t>(run(make_node("CumSum"), {&x, &axis0})[0]), (std::vector<int64_t>{1, 2, 3, 5, 7, 9}));
-  EXPECT_EQ(values_of<int64_t>(run(make_node("CumSum"), {&x, &axis1})[0]), (std::vector<int64_t>{1, 3, 6, 4, 9, 15}));
+  EXPECT_EQ(values_of<int64_t>(run_node(make_node("CumSum"), {&x, &axis0})[0]), (std::vector<int64_t>{1, 2, 3, 5, 7, 9}));
+  EXPECT_EQ(values_of<int64_t>(run_node(make_node("CumSum"), {&x, &axis1})[0]), (std::vector<int64_t>{1, 3, 6, 4, 9, 15}));
   const Tensor bad_axis = make<int64_t>({}, {2});
-  expect_input_error([&] { run(make_node("CumSum"), {&x, &bad_axis}); }, {"axis 2"});
+  input_error([&] { run_node(make_node("CumSum"), {&x, &bad_axis}); }, {"axis 2"});
 }
 
 // ---------------------------------------------------------------- normalisations
@@ -355,13 +290,13 @@ TEST(CpuReduction, BatchNormalizationInference) {
   const Tensor mean = make<float>({2}, {2, 10});
   const Tensor var = make<float>({2}, {4, 25});
   ir::Node node = make_node("BatchNormalization");
-  set_float(node, "epsilon", 0.0f);
+  node.attributes["epsilon"] = float_attr(0.0f);
   // channel 0: (x-2)/2*2+1 ; channel 1: (x-10)/5*0.5-1
-  expect_floats(run(node, {&x, &scale, &bias, &mean, &var})[0], {0, 2, -1, 0}, 1e-6f);
-  set_int(node, "training_mode", 1);
-  expect_input_error([&] { run(node, {&x, &scale, &bias, &mean, &var}); }, {"training_mode"});
+  expect_floats(run_node(node, {&x, &scale, &bias, &mean, &var})[0], {0, 2, -1, 0}, 1e-6f);
+  node.attributes["training_mode"] = int_attr(1);
+  input_error([&] { run_node(node, {&x, &scale, &bias, &mean, &var}); }, {"training_mode"});
   const Tensor short_scale = make<float>({1}, {1});
-  expect_input_error([&] { run(make_node("BatchNormalization"), {&x, &short_scale, &bias, &mean, &var}); },
+  input_error([&] { run_node(make_node("BatchNormalization"), {&x, &short_scale, &bias, &mean, &var}); },
                      {"scale", "[2]", "float32[1]"});
 }
 
@@ -370,8 +305,8 @@ TEST(CpuReduction, LayerNormalizationLastAxis) {
   const Tensor scale = make<float>({4}, {1, 2, 1, 1});
   const Tensor bias = make<float>({4}, {0, 0, 0, 10});
   ir::Node node = make_node("LayerNormalization", 3);
-  set_float(node, "epsilon", 0.0f);
-  const auto outputs = run(node, {&x, &scale, &bias});
+  node.attributes["epsilon"] = float_attr(0.0f);
+  const auto outputs = run_node(node, {&x, &scale, &bias});
   ASSERT_EQ(outputs.size(), 3u);
   const float s = 1 / std::sqrt(1.25f);  // row 0: mean 2.5, variance 1.25
   expect_floats(outputs[0], {-1.5f * s, -0.5f * s * 2, 0.5f * s, 1.5f * s + 10, -1, -2, 1, 11}, 1e-5f);
@@ -384,12 +319,12 @@ TEST(CpuReduction, LayerNormalizationOverTrailingBlockWithBroadcastScale) {
   const Tensor x = make<float>({1, 2, 2}, {1, 2, 3, 4});
   const Tensor scale = make<float>({1}, {3});  // broadcasts to the normalised shape [2, 2]
   ir::Node node = make_node("LayerNormalization");
-  set_int(node, "axis", 1);
-  set_float(node, "epsilon", 0.0f);
-  const auto outputs = run(node, {&x, &scale});
+  node.attributes["axis"] = int_attr(1);
+  node.attributes["epsilon"] = float_attr(0.0f);
+  const auto outputs = run_node(node, {&x, &scale});
   ASSERT_EQ(outputs.size(), 1u);
   const float s = 3 / std::sqrt(1.25f);
   expect_floats(outputs[0], {-1.5f * s, -0.5f * s, 0.5f * s, 1.5f * s}, 1e-5f);
   const Tensor wrong = make<float>({3}, {1, 1, 1});
-  expect_input_error([&] { run(node, {&x, &wrong}); }, {"Scale", "[3]", "[2, 2]"});
+  input_error([&] { run_node(node, {&x, &wrong}); }, {"Scale", "[3]", "[2, 2]"});
 }

@@ -6,111 +6,11 @@
 #include <stdexcept>
 
 #include "backends/cpu/kernel_registry.h"
-
-namespace {
-const gnnrt::cpu::KernelRegistry& test_registry() {
-  static const gnnrt::cpu::KernelRegistry registry = [] {
-    gnnrt::cpu::KernelRegistry r;
-    gnnrt::cpu::register_shape_kernels(r);
-    return r;
-  }();
-  return registry;
-}
-}  // namespace
-
-namespace {
+#include "cpu_kernel_test_support.h"
 
 using namespace gnnrt;
 using namespace gnnrt::cpu;
-
-template <typename T>
-Tensor make(Dims shape, std::vector<T> values) {
-  Tensor t(dtype_of<T>(), std::move(shape));
-  EXPECT_EQ(t.numel(), static_cast<int64_t>(values.size())) << "test bug: value count";
-  for (size_t i = 0; i < values.size() && static_cast<int64_t>(i) < t.numel(); ++i) t.data<T>()[i] = values[i];
-  return t;
-}
-
-template <typename T>
-std::vector<T> values(const Tensor& t) {
-  const T* p = t.data<T>();
-  return std::vector<T>(p, p + t.numel());
-}
-
-[[maybe_unused]] ir::Attribute int_attr(int64_t v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Int;
-  a.i = v;
-  return a;
-}
-[[maybe_unused]] ir::Attribute ints_attr(std::vector<int64_t> v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Ints;
-  a.ints = std::move(v);
-  return a;
-}
-[[maybe_unused]] ir::Attribute float_attr(float v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Float;
-  a.f = v;
-  return a;
-}
-[[maybe_unused]] ir::Attribute string_attr(std::string v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::String;
-  a.s = std::move(v);
-  return a;
-}
-[[maybe_unused]] ir::Attribute tensor_attr(Tensor v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Tensor;
-  a.t = std::move(v);
-  return a;
-}
-
-// A node named "<op>_test" whose inputs are named where the test passes a tensor and "" where it passes nullptr.
-ir::Node make_node(const std::string& op, const KernelInputs& inputs, size_t output_count,
-                   std::map<std::string, ir::Attribute> attributes = {}) {
-  ir::Node node;
-  node.name = op + "_test";
-  node.op_type = op;
-  for (size_t i = 0; i < inputs.size(); ++i) node.inputs.push_back(inputs[i] ? "in" + std::to_string(i) : "");
-  for (size_t i = 0; i < output_count; ++i) node.outputs.push_back("out" + std::to_string(i));
-  node.attributes = std::move(attributes);
-  return node;
-}
-
-std::vector<Tensor> run_op(const std::string& op, const KernelInputs& inputs,
-                           std::map<std::string, ir::Attribute> attributes = {}, size_t output_count = 1) {
-  const ir::Node node = make_node(op, inputs, output_count, std::move(attributes));
-  const KernelFn* kernel = test_registry().find(op);
-  if (!kernel) throw std::runtime_error("no kernel for " + op);
-  KernelContext context;
-  return (*kernel)(node, inputs, context);
-}
-
-[[maybe_unused]] Tensor run1(const std::string& op, const KernelInputs& inputs, std::map<std::string, ir::Attribute> attributes = {}) {
-  auto outputs = run_op(op, inputs, std::move(attributes));
-  EXPECT_EQ(outputs.size(), 1u);
-  return outputs.at(0);
-}
-
-// Runs `body`, expects an InvalidInput error, and returns its message.
-template <typename Body>
-std::string input_error(Body&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::InvalidInput) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InvalidInput error";
-  return {};
-}
-
-[[maybe_unused]] bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-}  // namespace
+using namespace gnnrt::cpu_kernel_test;
 
 namespace {
 
@@ -123,12 +23,12 @@ TEST(CpuShapeOps, ShapeWithStartAndEnd) {
   Tensor x(DType::Float32, {2, 3, 4});
   Tensor s = run1("Shape", {&x});
   EXPECT_EQ(s.dtype(), DType::Int64);
-  EXPECT_EQ(values<int64_t>(s), (std::vector<int64_t>{2, 3, 4}));
-  EXPECT_EQ(values<int64_t>(run1("Shape", {&x}, {{"start", int_attr(-2)}})), (std::vector<int64_t>{3, 4}));
-  EXPECT_EQ(values<int64_t>(run1("Shape", {&x}, {{"start", int_attr(1)}, {"end", int_attr(-1)}})),
+  EXPECT_EQ(values_of<int64_t>(s), (std::vector<int64_t>{2, 3, 4}));
+  EXPECT_EQ(values_of<int64_t>(run1("Shape", {&x}, {{"start", int_attr(-2)}})), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(values_of<int64_t>(run1("Shape", {&x}, {{"start", int_attr(1)}, {"end", int_attr(-1)}})),
             (std::vector<int64_t>{3}));
   EXPECT_EQ(run1("Shape", {&x}, {{"start", int_attr(2)}, {"end", int_attr(1)}}).shape(), (Dims{0}));
-  EXPECT_EQ(values<int64_t>(run1("Shape", {&x}, {{"start", int_attr(-10)}, {"end", int_attr(10)}})),
+  EXPECT_EQ(values_of<int64_t>(run1("Shape", {&x}, {{"start", int_attr(-10)}, {"end", int_attr(10)}})),
             (std::vector<int64_t>{2, 3, 4}));  // clamped
 }
 
@@ -144,7 +44,7 @@ TEST(CpuShapeOps, ReshapeInfersAndCopiesDims) {
   Tensor shape = i64({3, -1});
   Tensor y = run1("Reshape", {&x, &shape});
   EXPECT_EQ(y.shape(), (Dims{3, 2}));
-  EXPECT_EQ(values<float>(y), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(values_of<float>(y), (std::vector<float>{1, 2, 3, 4, 5, 6}));
 
   Tensor z(DType::Int64, {2, 3, 4});
   Tensor copy_first = i64({0, -1});
@@ -163,7 +63,7 @@ TEST(CpuShapeOps, ReshapeErrorsNameBothShapes) {
   const std::string message = input_error([&] { run1("Reshape", {&x, &bad}); });
   EXPECT_TRUE(contains(message, "[2, 3]")) << message;
   EXPECT_TRUE(contains(message, "[4, 2]")) << message;
-  EXPECT_TRUE(contains(message, "Reshape_test")) << message;
+  EXPECT_TRUE(contains(message, "Reshape_under_test")) << message;
   Tensor two_inferred = i64({-1, -1});
   input_error([&] { run1("Reshape", {&x, &two_inferred}); });
   Tensor not_divisible = i64({4, -1});
@@ -184,7 +84,7 @@ TEST(CpuShapeOps, SqueezeAndUnsqueeze) {
   Tensor last = i64({-1});
   Tensor y = run1("Squeeze", {&x, &last});
   EXPECT_EQ(y.shape(), (Dims{1, 3}));
-  EXPECT_EQ(values<int64_t>(y), (std::vector<int64_t>{7, 8, 9}));
+  EXPECT_EQ(values_of<int64_t>(y), (std::vector<int64_t>{7, 8, 9}));
   EXPECT_EQ(run1("Squeeze", {&x}).shape(), (Dims{3}));
   Tensor middle = i64({1});
   const std::string message = input_error([&] { run1("Squeeze", {&x, &middle}); });
@@ -194,7 +94,7 @@ TEST(CpuShapeOps, SqueezeAndUnsqueeze) {
   Tensor axes = i64({0, -1});
   Tensor u = run1("Unsqueeze", {&v, &axes});
   EXPECT_EQ(u.shape(), (Dims{1, 3, 1}));
-  EXPECT_EQ(values<int64_t>(u), (std::vector<int64_t>{7, 8, 9}));
+  EXPECT_EQ(values_of<int64_t>(u), (std::vector<int64_t>{7, 8, 9}));
   Tensor scalar = make<float>({}, {2.5f});
   Tensor zero = i64({0});
   EXPECT_EQ(run1("Unsqueeze", {&scalar, &zero}).shape(), (Dims{1}));
@@ -209,17 +109,17 @@ TEST(CpuShapeOps, ConcatNegativeAxisAndEmptyInputs) {
   Tensor b = make<float>({2, 2}, {3, 4, 5, 6});
   Tensor y = run1("Concat", {&a, &b}, {{"axis", int_attr(-1)}});
   EXPECT_EQ(y.shape(), (Dims{2, 3}));
-  EXPECT_EQ(values<float>(y), (std::vector<float>{1, 3, 4, 2, 5, 6}));
+  EXPECT_EQ(values_of<float>(y), (std::vector<float>{1, 3, 4, 2, 5, 6}));
 
   Tensor c = make<int64_t>({1, 2}, {1, 2});
   Tensor empty(DType::Int64, {0, 2});
   Tensor d = make<int64_t>({2, 2}, {3, 4, 5, 6});
   Tensor z = run1("Concat", {&c, &empty, &d}, {{"axis", int_attr(0)}});
   EXPECT_EQ(z.shape(), (Dims{3, 2}));
-  EXPECT_EQ(values<int64_t>(z), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(values_of<int64_t>(z), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
 
   Tensor legacy_empty(DType::Int64, {0});  // torch.cat's legacy 1-D empty tensor
-  EXPECT_EQ(values<int64_t>(run1("Concat", {&legacy_empty, &c}, {{"axis", int_attr(0)}})),
+  EXPECT_EQ(values_of<int64_t>(run1("Concat", {&legacy_empty, &c}, {{"axis", int_attr(0)}})),
             (std::vector<int64_t>{1, 2}));
 
   Tensor wrong = make<int64_t>({1, 3}, {0, 0, 0});
@@ -234,23 +134,23 @@ TEST(CpuShapeOps, SplitBySizesCountAndEvenly) {
   Tensor sizes = i64({2, 3});
   auto parts = run_op("Split", {&x, &sizes}, {}, 2);
   ASSERT_EQ(parts.size(), 2u);
-  EXPECT_EQ(values<int64_t>(parts[0]), (std::vector<int64_t>{1, 2}));
-  EXPECT_EQ(values<int64_t>(parts[1]), (std::vector<int64_t>{3, 4, 5}));
+  EXPECT_EQ(values_of<int64_t>(parts[0]), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(values_of<int64_t>(parts[1]), (std::vector<int64_t>{3, 4, 5}));
 
   parts = run_op("Split", {&x}, {{"num_outputs", int_attr(2)}}, 2);
-  EXPECT_EQ(values<int64_t>(parts[0]), (std::vector<int64_t>{1, 2, 3}));
-  EXPECT_EQ(values<int64_t>(parts[1]), (std::vector<int64_t>{4, 5}));
+  EXPECT_EQ(values_of<int64_t>(parts[0]), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(values_of<int64_t>(parts[1]), (std::vector<int64_t>{4, 5}));
 
   Tensor m = make<float>({2, 4}, {1, 2, 3, 4, 5, 6, 7, 8});
   parts = run_op("Split", {&m}, {{"axis", int_attr(-1)}}, 2);
   EXPECT_EQ(parts[0].shape(), (Dims{2, 2}));
-  EXPECT_EQ(values<float>(parts[0]), (std::vector<float>{1, 2, 5, 6}));
-  EXPECT_EQ(values<float>(parts[1]), (std::vector<float>{3, 4, 7, 8}));
+  EXPECT_EQ(values_of<float>(parts[0]), (std::vector<float>{1, 2, 5, 6}));
+  EXPECT_EQ(values_of<float>(parts[1]), (std::vector<float>{3, 4, 7, 8}));
 
   Tensor with_empty = i64({0, 4});
   parts = run_op("Split", {&m, &with_empty}, {{"axis", int_attr(1)}}, 2);
   EXPECT_EQ(parts[0].shape(), (Dims{2, 0}));
-  EXPECT_EQ(values<float>(parts[1]), values<float>(m));
+  EXPECT_EQ(values_of<float>(parts[1]), values_of<float>(m));
 
   Tensor bad_sum = i64({2, 2});
   const std::string message = input_error([&] { run_op("Split", {&x, &bad_sum}, {}, 2); });
@@ -262,17 +162,17 @@ TEST(CpuShapeOps, SliceAsTorchWritesIt) {
   std::vector<int64_t> ten{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
   Tensor x = make<int64_t>({10}, ten);
   Tensor starts = i64({2}), ends = i64({kMax});
-  EXPECT_EQ(values<int64_t>(run1("Slice", {&x, &starts, &ends})), (std::vector<int64_t>{2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(values_of<int64_t>(run1("Slice", {&x, &starts, &ends})), (std::vector<int64_t>{2, 3, 4, 5, 6, 7, 8, 9}));
 
   Tensor rstart = i64({-1}), rend = i64({kMin}), axes = i64({0}), rstep = i64({-1});
-  EXPECT_EQ(values<int64_t>(run1("Slice", {&x, &rstart, &rend, &axes, &rstep})),
+  EXPECT_EQ(values_of<int64_t>(run1("Slice", {&x, &rstart, &rend, &axes, &rstep})),
             (std::vector<int64_t>{9, 8, 7, 6, 5, 4, 3, 2, 1, 0}));
 
   Tensor s2 = i64({-3}), e2 = i64({-100}), step2 = i64({-3});  // 7, 4, 1
-  EXPECT_EQ(values<int64_t>(run1("Slice", {&x, &s2, &e2, &axes, &step2})), (std::vector<int64_t>{7, 4, 1}));
+  EXPECT_EQ(values_of<int64_t>(run1("Slice", {&x, &s2, &e2, &axes, &step2})), (std::vector<int64_t>{7, 4, 1}));
 
   Tensor s3 = i64({-100}), e3 = i64({3});  // clamped start
-  EXPECT_EQ(values<int64_t>(run1("Slice", {&x, &s3, &e3})), (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(values_of<int64_t>(run1("Slice", {&x, &s3, &e3})), (std::vector<int64_t>{0, 1, 2}));
 
   Tensor s4 = i64({6}), e4 = i64({2});
   EXPECT_EQ(run1("Slice", {&x, &s4, &e4}).shape(), (Dims{0}));
@@ -282,7 +182,7 @@ TEST(CpuShapeOps, SliceAsTorchWritesIt) {
   Tensor ms = i64({-1, 1}), me = i64({kMin, kMax}), maxes = i64({-1, 0}), msteps = i64({-2, 1});
   Tensor y = run1("Slice", {&m, &ms, &me, &maxes, &msteps});
   EXPECT_EQ(y.shape(), (Dims{2, 2}));
-  EXPECT_EQ(values<float>(y), (std::vector<float>{13, 11, 23, 21}));
+  EXPECT_EQ(values_of<float>(y), (std::vector<float>{13, 11, 23, 21}));
 
   Tensor nothing(DType::Float32, {0, 3});  // empty axis, reversed: still empty
   EXPECT_EQ(run1("Slice", {&nothing, &rstart, &rend, &axes, &rstep}).shape(), (Dims{0, 3}));
@@ -312,7 +212,7 @@ TEST(CpuShapeOps, TileRepeatsEachAxis) {
   Tensor reps = i64({2, 3});
   Tensor y = run1("Tile", {&x, &reps});
   EXPECT_EQ(y.shape(), (Dims{4, 6}));
-  EXPECT_EQ(values<int64_t>(y), (std::vector<int64_t>{1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4,  //
+  EXPECT_EQ(values_of<int64_t>(y), (std::vector<int64_t>{1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4,  //
                                                       1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4}));
   Tensor zero = i64({0, 1});
   EXPECT_EQ(run1("Tile", {&x, &zero}).shape(), (Dims{0, 2}));
@@ -333,7 +233,7 @@ TEST(CpuShapeOps, ExpandBroadcastsBothWays) {
   Tensor ones = i64({1, 1});  // a smaller target keeps the data's shape (bidirectional)
   Tensor z = run1("Expand", {&m, &ones});
   EXPECT_EQ(z.shape(), (Dims{2, 2}));
-  EXPECT_EQ(values<int64_t>(z), (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(values_of<int64_t>(z), (std::vector<int64_t>{1, 2, 3, 4}));
 
   Tensor v = make<int64_t>({3}, {1, 2, 3});
   Tensor bad = i64({4});
@@ -347,7 +247,7 @@ TEST(CpuShapeOps, TransposeDefaultAndPermuted) {
   Tensor x = make<float>({2, 3}, {1, 2, 3, 4, 5, 6});
   Tensor y = run1("Transpose", {&x});
   EXPECT_EQ(y.shape(), (Dims{3, 2}));
-  EXPECT_EQ(values<float>(y), (std::vector<float>{1, 4, 2, 5, 3, 6}));
+  EXPECT_EQ(values_of<float>(y), (std::vector<float>{1, 4, 2, 5, 3, 6}));
 
   const int64_t a = 4, b = 50, c = 70;  // large enough for the parallel path
   std::vector<int64_t> v(static_cast<size_t>(a * b * c));
@@ -370,7 +270,7 @@ TEST(CpuShapeOps, ConstantOfShapeValueAndDefault) {
   Tensor seven = make<int64_t>({1}, {7});
   Tensor y = run1("ConstantOfShape", {&shape}, {{"value", tensor_attr(seven)}});
   EXPECT_EQ(y.dtype(), DType::Int64);
-  EXPECT_EQ(values<int64_t>(y), (std::vector<int64_t>(6, 7)));
+  EXPECT_EQ(values_of<int64_t>(y), (std::vector<int64_t>(6, 7)));
   Tensor no_dims(DType::Int64, {0});
   Tensor scalar = run1("ConstantOfShape", {&no_dims}, {{"value", tensor_attr(make<float>({1}, {1.5f}))}});
   EXPECT_EQ(scalar.shape(), Dims{});
@@ -381,14 +281,14 @@ TEST(CpuShapeOps, ConstantOfShapeValueAndDefault) {
 
 TEST(CpuShapeOps, RangeIntegerAndFloat) {
   Tensor s = make<int64_t>({}, {0}), l = make<int64_t>({}, {5}), d = make<int64_t>({}, {2});
-  EXPECT_EQ(values<int64_t>(run1("Range", {&s, &l, &d})), (std::vector<int64_t>{0, 2, 4}));
+  EXPECT_EQ(values_of<int64_t>(run1("Range", {&s, &l, &d})), (std::vector<int64_t>{0, 2, 4}));
   Tensor s32 = make<int32_t>({}, {10}), l32 = make<int32_t>({}, {4}), d32 = make<int32_t>({}, {-3});
-  EXPECT_EQ(values<int32_t>(run1("Range", {&s32, &l32, &d32})), (std::vector<int32_t>{10, 7}));
+  EXPECT_EQ(values_of<int32_t>(run1("Range", {&s32, &l32, &d32})), (std::vector<int32_t>{10, 7}));
   Tensor sf = make<float>({}, {1.0f}), lf = make<float>({}, {0.0f}), df = make<float>({}, {-0.25f});
-  EXPECT_EQ(values<float>(run1("Range", {&sf, &lf, &df})), (std::vector<float>{1.0f, 0.75f, 0.5f, 0.25f}));
+  EXPECT_EQ(values_of<float>(run1("Range", {&sf, &lf, &df})), (std::vector<float>{1.0f, 0.75f, 0.5f, 0.25f}));
   Tensor backwards = make<int64_t>({}, {-1});
   EXPECT_EQ(run1("Range", {&l, &s, &d}).shape(), (Dims{0}));
-  EXPECT_EQ(values<int64_t>(run1("Range", {&l, &s, &backwards})), (std::vector<int64_t>{5, 4, 3, 2, 1}));
+  EXPECT_EQ(values_of<int64_t>(run1("Range", {&l, &s, &backwards})), (std::vector<int64_t>{5, 4, 3, 2, 1}));
   Tensor zero = make<int64_t>({}, {0});
   input_error([&] { run1("Range", {&s, &l, &zero}); });
   input_error([&] { run1("Range", {&s, &lf, &d}); });  // mixed dtypes
@@ -400,20 +300,20 @@ TEST(CpuShapeOps, PadConstantEdgeReflect) {
   Tensor nine = make<float>({}, {9});
   Tensor y = run1("Pad", {&x, &pads, &nine});
   EXPECT_EQ(y.shape(), (Dims{3, 3}));
-  EXPECT_EQ(values<float>(y), (std::vector<float>{9, 9, 9, 1, 2, 9, 3, 4, 9}));
-  EXPECT_EQ(values<float>(run1("Pad", {&x, &pads})), (std::vector<float>{0, 0, 0, 1, 2, 0, 3, 4, 0}));
+  EXPECT_EQ(values_of<float>(y), (std::vector<float>{9, 9, 9, 1, 2, 9, 3, 4, 9}));
+  EXPECT_EQ(values_of<float>(run1("Pad", {&x, &pads})), (std::vector<float>{0, 0, 0, 1, 2, 0, 3, 4, 0}));
 
   Tensor v = make<int64_t>({3}, {1, 2, 3});
   Tensor two = i64({2, 2});
-  EXPECT_EQ(values<int64_t>(run1("Pad", {&v, &two}, {{"mode", string_attr("reflect")}})),
+  EXPECT_EQ(values_of<int64_t>(run1("Pad", {&v, &two}, {{"mode", string_attr("reflect")}})),
             (std::vector<int64_t>{3, 2, 1, 2, 3, 2, 1}));
-  EXPECT_EQ(values<int64_t>(run1("Pad", {&v, &two}, {{"mode", string_attr("edge")}})),
+  EXPECT_EQ(values_of<int64_t>(run1("Pad", {&v, &two}, {{"mode", string_attr("edge")}})),
             (std::vector<int64_t>{1, 1, 1, 2, 3, 3, 3}));
   Tensor crop = i64({-1, 1});
-  EXPECT_EQ(values<int64_t>(run1("Pad", {&v, &crop})), (std::vector<int64_t>{2, 3, 0}));
+  EXPECT_EQ(values_of<int64_t>(run1("Pad", {&v, &crop})), (std::vector<int64_t>{2, 3, 0}));
   Tensor axes = i64({-1});
   Tensor col_pads = i64({1, 1});
-  EXPECT_EQ(values<float>(run1("Pad", {&x, &col_pads, nullptr, &axes})),
+  EXPECT_EQ(values_of<float>(run1("Pad", {&x, &col_pads, nullptr, &axes})),
             (std::vector<float>{0, 1, 2, 0, 0, 3, 4, 0}));
   Tensor too_few = i64({1});
   input_error([&] { run1("Pad", {&x, &too_few}); });
@@ -421,12 +321,12 @@ TEST(CpuShapeOps, PadConstantEdgeReflect) {
 
 TEST(CpuShapeOps, IdentityAndDropoutPassThrough) {
   Tensor x = make<float>({3}, {1, -2, 3});
-  EXPECT_EQ(values<float>(run1("Identity", {&x})), (std::vector<float>{1, -2, 3}));
+  EXPECT_EQ(values_of<float>(run1("Identity", {&x})), (std::vector<float>{1, -2, 3}));
   auto outputs = run_op("Dropout", {&x}, {}, 2);
   ASSERT_EQ(outputs.size(), 2u);
-  EXPECT_EQ(values<float>(outputs[0]), (std::vector<float>{1, -2, 3}));
+  EXPECT_EQ(values_of<float>(outputs[0]), (std::vector<float>{1, -2, 3}));
   EXPECT_EQ(outputs[1].dtype(), DType::Bool);
-  EXPECT_EQ(values<bool>(outputs[1]), (std::vector<bool>{true, true, true}));
+  EXPECT_EQ(values_of<bool>(outputs[1]), (std::vector<bool>{true, true, true}));
   Tensor ratio = make<float>({}, {0.5f});
   Tensor training = make<bool>({}, {true});
   input_error([&] { run_op("Dropout", {&x, &ratio, &training}, {}, 1); });

@@ -386,7 +386,7 @@ TEST(CudaElementwise, CastBetweenEveryInstantiatedDtype) {
   std::mt19937 rng(22);
   const DType dtypes[] = {DType::Float32, DType::Float64, DType::Float16, DType::Int32, DType::Int64, DType::Bool};
   // Fractions of both signs (truncation toward zero), zeros (bool), values that round in float16,
-  // and NaN/inf (0 when cast to an integer).
+  // NaN (0 when cast to an integer) and inf (saturates to the integer type's limit).
   Tensor source = random_tensor(DType::Float64, {300}, rng, -300.0, 300.0);
   for (int64_t i = 0; i < 300; i += 10) source.data<double>()[i] = 0.0;
   source.data<double>()[1] = 2049.0;  // not representable in float16

@@ -1,32 +1,29 @@
 #include "io/npy.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/dispatch.h"
 #include "gnnrt/error.h"
+#include "test_support.h"
 
 namespace gnnrt::io {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kSamples = std::string(GNNRT_SOURCE_DIR) + "/tests/data/npy/";
+using testing::expect_error;
+using testing::expect_same_tensor;
+using testing::read_file;
+using testing::values_of;
+using testing::write_file;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << path;
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+const std::string kSamples = testing::npy_samples_dir();
 
 // A .npy image with exactly `header` as its dict text (no padding added), for hand-made cases.
 std::string make_npy(const std::string& header, const std::string& data, int major = 1) {
@@ -52,21 +49,9 @@ Tensor parse(const std::string& image, const std::string& what = "test.npy") {
 
 // Expects parse() of `image` to fail as the user's error with every one of `parts` in the message.
 void expect_refused(const std::string& image, const std::vector<std::string>& parts) {
-  try {
-    parse(image, "in.npz:x");
-    ADD_FAILURE() << "expected an error for a " << image.size() << "-byte image";
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::InvalidInput) << error.what();
-    const std::string message = error.what();
-    EXPECT_EQ(message.rfind("in.npz:x: ", 0), 0u) << message;
-    for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
-  }
-}
-
-template <typename T>
-std::vector<T> values_of(const Tensor& tensor) {
-  const T* data = tensor.data<T>();
-  return std::vector<T>(data, data + tensor.numel());
+  SCOPED_TRACE(cat(image.size(), "-byte image"));
+  const std::string message = expect_error(ErrorCode::InvalidInput, [&] { parse(image, "in.npz:x"); }, parts);
+  if (!message.empty()) EXPECT_EQ(message.rfind("in.npz:x: ", 0), 0u) << message;
 }
 
 // A tensor of `dtype` whose elements differ from each other and from zero where the dtype allows.
@@ -80,15 +65,6 @@ Tensor distinct_tensor(DType dtype, Dims shape) {
       for (int64_t i = 0; i < tensor.numel(); ++i) data[i] = i % 3 != 1;
   });
   return tensor;
-}
-
-void expect_same_tensor(const Tensor& actual, const Tensor& expected) {
-  EXPECT_EQ(actual.dtype(), expected.dtype());
-  EXPECT_EQ(actual.shape(), expected.shape());
-  ASSERT_EQ(actual.nbytes(), expected.nbytes());
-  if (expected.nbytes()) {
-    EXPECT_EQ(std::memcmp(actual.raw(), expected.raw(), expected.nbytes()), 0);
-  }
 }
 
 struct DtypeCase {
@@ -208,14 +184,8 @@ TEST(IoNpy, RefusesBigEndian) {
 }
 
 TEST(IoNpy, RefusesFortranOrderUnlessLayoutIsTheSame) {
-  try {
-    read_npy(kSamples + "fortran_2x3.npy");
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::InvalidInput);
-    EXPECT_NE(std::string(error.what()).find("Fortran (column-major) order"), std::string::npos) << error.what();
-    EXPECT_NE(std::string(error.what()).find("[2, 3]"), std::string::npos) << error.what();
-  }
+  expect_error(ErrorCode::InvalidInput, [] { read_npy(kSamples + "fortran_2x3.npy"); },
+               {"Fortran (column-major) order", "[2, 3]"});
   // With one dimension above 1 both orders store the same bytes, so the file is read.
   const Tensor t = parse(make_npy("{'descr': '<i4', 'fortran_order': True, 'shape': (1, 2)}", bytes_of(std::vector<int32_t>{4, 5})));
   EXPECT_EQ(values_of<int32_t>(t), (std::vector<int32_t>{4, 5}));
@@ -295,18 +265,7 @@ TEST(IoNpy, RefusesMalformedHeaders) {
   refused(std::string("{\x01}"), "\"{\\x01}\"");
 }
 
-class IoNpyFiles : public ::testing::Test {
- protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    folder_ = fs::temp_directory_path() / cat("gnnrt_npy_test_", ::getpid(), "_", counter++);
-    fs::remove_all(folder_);
-    fs::create_directories(folder_);
-  }
-  void TearDown() override { fs::remove_all(folder_); }
-  std::string path(const std::string& name) const { return (folder_ / name).string(); }
-  fs::path folder_;
-};
+class IoNpyFiles : public testing::TempFolderTest {};
 
 TEST_F(IoNpyFiles, WriteThenReadEveryDtype) {
   for (const auto& c : kDtypeCases) {
@@ -318,22 +277,17 @@ TEST_F(IoNpyFiles, WriteThenReadEveryDtype) {
 
 TEST_F(IoNpyFiles, ReadErrorsNameTheFile) {
   const std::string missing = path("missing.npy");
+  EXPECT_EQ(expect_error(ErrorCode::InvalidInput, [&] { read_npy(missing); }),
+            "cannot open '" + missing + "': No such file or directory");
   try {
-    read_npy(missing);
+    read_npy(folder().string());
     ADD_FAILURE();
   } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::InvalidInput);
-    EXPECT_EQ(std::string(error.what()), "cannot open '" + missing + "': No such file or directory");
-  }
-  try {
-    read_npy(folder_.string());
-    ADD_FAILURE();
-  } catch (const Error& error) {
-    EXPECT_EQ(std::string(error.what()), "cannot open '" + folder_.string() + "': Is a directory");
+    EXPECT_EQ(std::string(error.what()), "cannot open '" + folder().string() + "': Is a directory");
   }
   // A numpy file cut short on disk.
   const std::string full = read_file(kSamples + "float32_2x3.npy");
-  std::ofstream(path("cut.npy"), std::ios::binary) << full.substr(0, full.size() - 5);
+  write_file(path("cut.npy"), full.substr(0, full.size() - 5));
   try {
     read_npy(path("cut.npy"));
     ADD_FAILURE();
@@ -345,14 +299,8 @@ TEST_F(IoNpyFiles, ReadErrorsNameTheFile) {
 
 TEST_F(IoNpyFiles, Bfloat16IsRefusedAndWritesNothing) {
   EXPECT_THROW(serialize_npy(Tensor(DType::BFloat16, {2})), Error);
-  try {
-    write_npy(path("b.npy"), Tensor(DType::BFloat16, {2}));
-    ADD_FAILURE();
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::InvalidInput);
-    EXPECT_NE(std::string(error.what()).find("bfloat16"), std::string::npos);
-  }
-  EXPECT_TRUE(fs::is_empty(folder_));
+  expect_error(ErrorCode::InvalidInput, [&] { write_npy(path("b.npy"), Tensor(DType::BFloat16, {2})); }, {"bfloat16"});
+  EXPECT_TRUE(fs::is_empty(folder()));
 }
 
 // Every truncation and many random corruptions of real files either parse or throw gnnrt::Error.

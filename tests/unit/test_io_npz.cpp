@@ -1,12 +1,8 @@
 #include "io/npz.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <random>
 #include <string>
@@ -14,46 +10,21 @@
 
 #include "core/half.h"
 #include "gnnrt/error.h"
+#include "test_support.h"
 
 namespace gnnrt::io {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kSamples = std::string(GNNRT_SOURCE_DIR) + "/tests/data/npy/";
+using testing::expect_error;
+using testing::expect_same_tensor;
+using testing::make_tensor;
+using testing::read_file;
+using testing::values_of;
+using testing::write_file;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << path;
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
-
-template <typename T>
-std::vector<T> values_of(const Tensor& tensor) {
-  const T* data = tensor.data<T>();
-  return std::vector<T>(data, data + tensor.numel());
-}
-
-template <typename T>
-Tensor make_tensor(Dims shape, const std::vector<T>& values) {
-  Tensor tensor(dtype_of<T>(), std::move(shape));
-  EXPECT_EQ(static_cast<size_t>(tensor.numel()), values.size());
-  for (size_t i = 0; i < values.size(); ++i) tensor.data<T>()[i] = values[i];
-  return tensor;
-}
-
-void expect_same_tensor(const Tensor& actual, const Tensor& expected) {
-  EXPECT_EQ(actual.dtype(), expected.dtype());
-  EXPECT_EQ(actual.shape(), expected.shape());
-  ASSERT_EQ(actual.nbytes(), expected.nbytes());
-  if (expected.nbytes()) {
-    EXPECT_EQ(std::memcmp(actual.raw(), expected.raw(), expected.nbytes()), 0);
-  }
-}
+const std::string kSamples = testing::npy_samples_dir();
 
 std::vector<std::string> names_of(const NamedTensors& tensors) {
   std::vector<std::string> names;
@@ -63,26 +34,11 @@ std::vector<std::string> names_of(const NamedTensors& tensors) {
 
 // Expects read_npz(path) to fail as the user's error with every one of `parts` in the message.
 void expect_read_refused(const std::string& path, const std::vector<std::string>& parts) {
-  try {
-    read_npz(path);
-    ADD_FAILURE() << "expected an error reading " << path;
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::InvalidInput) << error.what();
-    for (const auto& part : parts) EXPECT_NE(std::string(error.what()).find(part), std::string::npos) << error.what();
-  }
+  expect_error(ErrorCode::InvalidInput, [&] { read_npz(path); }, parts);
 }
 
-class IoNpz : public ::testing::Test {
+class IoNpz : public testing::TempFolderTest {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    folder_ = fs::temp_directory_path() / cat("gnnrt_npz_test_", ::getpid(), "_", counter++);
-    fs::remove_all(folder_);
-    fs::create_directories(folder_);
-  }
-  void TearDown() override { fs::remove_all(folder_); }
-  std::string path(const std::string& name) const { return (folder_ / name).string(); }
-
   // A small archive with several dtypes, rank 0 and an empty array.
   static NamedTensors sample_tensors() {
     Tensor scalar(DType::Float64, {});
@@ -103,8 +59,6 @@ class IoNpz : public ::testing::Test {
         {"nested/name", make_tensor<int32_t>({1, 1}, {77})},
     };
   }
-
-  fs::path folder_;
 };
 
 void check_numpy_sample(const NamedTensors& tensors) {
@@ -165,20 +119,14 @@ TEST_F(IoNpz, OverwritesExistingArchive) {
   const NamedTensors back = read_npz(path("o.npz"));
   ASSERT_EQ(names_of(back), std::vector<std::string>{"only"});
   EXPECT_EQ(back[0].second.data<int32_t>()[0], 5);
-  EXPECT_EQ(std::distance(fs::directory_iterator(folder_), {}), 1);
+  EXPECT_EQ(std::distance(fs::directory_iterator(folder()), {}), 1);
 }
 
 TEST_F(IoNpz, WriteRefusesBadNamesAndDtypesAndWritesNothing) {
   const Tensor one = make_tensor<int32_t>({1}, {1});
   const auto refused = [&](const NamedTensors& tensors, const std::string& part) {
-    try {
-      write_npz(path("bad.npz"), tensors);
-      ADD_FAILURE() << "expected an error";
-    } catch (const Error& error) {
-      EXPECT_EQ(error.code(), ErrorCode::InvalidInput);
-      EXPECT_NE(std::string(error.what()).find(part), std::string::npos) << error.what();
-    }
-    EXPECT_TRUE(fs::is_empty(folder_));
+    expect_error(ErrorCode::InvalidInput, [&] { write_npz(path("bad.npz"), tensors); }, {part});
+    EXPECT_TRUE(fs::is_empty(folder()));
   };
   refused({{"a", one}, {"a", one}}, "two tensors are named 'a'");
   refused({{"", one}}, "empty name");
@@ -188,18 +136,13 @@ TEST_F(IoNpz, WriteRefusesBadNamesAndDtypesAndWritesNothing) {
 
 TEST_F(IoNpz, MissingNotZipAndEmptyFiles) {
   const std::string missing = path("missing.npz");
-  try {
-    read_npz(missing);
-    ADD_FAILURE();
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::InvalidInput);
-    EXPECT_EQ(std::string(error.what()), "cannot open '" + missing + "': No such file or directory");
-  }
+  EXPECT_EQ(expect_error(ErrorCode::InvalidInput, [&] { read_npz(missing); }),
+            "cannot open '" + missing + "': No such file or directory");
   write_file(path("text.npz"), "this is plain text, certainly not a zip archive at all");
   expect_read_refused(path("text.npz"), {"cannot read '" + path("text.npz") + "' as an .npz (zip) archive: Not a zip archive"});
   write_file(path("empty.npz"), "");
   expect_read_refused(path("empty.npz"), {path("empty.npz"), "empty (0 bytes)"});
-  expect_read_refused(folder_.string(), {"cannot open '" + folder_.string() + "': Is a directory"});
+  expect_read_refused(folder().string(), {"cannot open '" + folder().string() + "': Is a directory"});
   // A lone .npy is not an archive either.
   expect_read_refused(kSamples + "float32_2x3.npy", {"Not a zip archive"});
 }

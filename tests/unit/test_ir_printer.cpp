@@ -60,7 +60,7 @@ TEST(IrPrinter, IndentsIfBranchesAndMarksUnknownTypes) {
   auto then_branch = std::make_shared<Graph>(), else_branch = std::make_shared<Graph>();
   Builder(*then_branch).output("t").node("Relu", "t_relu", {"x"}, {"t"});
   Builder(*else_branch).output("x");  // returns the outer value directly
-  b.node("If", "choose", {"cond"}, {"y"}, {{"then_branch", graph_attr(then_branch)}, {"else_branch", graph_attr(else_branch)}});
+  b.if_node("choose", "cond", {"y"}, then_branch, else_branch);
   Node& fused = b.node("Spmm", "fused", {"y"}, {"z"});
   fused.domain = "gnnrt";
   b.output("z");

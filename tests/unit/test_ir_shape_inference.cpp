@@ -4,11 +4,13 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "ir/shape_inference.h"
 #include "ir/symbolic_dims.h"
 #include "ir/verifier.h"
 #include "ir_test_graphs.h"
+#include "test_support.h"
 
 #if __has_include("onnx/importer.h")
 #include "onnx/importer.h"
@@ -22,16 +24,16 @@ using namespace gnnrt::ir::test_graphs;
 namespace {
 
 // Expects infer_shapes to fail with InvalidInput and a message containing every fragment.
-void expect_contradiction(Graph& graph, std::initializer_list<const char*> fragments) {
-  try {
-    infer_shapes(graph);
-    ADD_FAILURE() << "expected a shape contradiction";
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::InvalidInput);
-    const std::string message = error.what();
-    for (const char* fragment : fragments) EXPECT_NE(message.find(fragment), std::string::npos) << message;
-  }
+void expect_contradiction(Graph& graph, const std::vector<std::string>& fragments) {
+  gnnrt::testing::expect_error(ErrorCode::InvalidInput, [&] { infer_shapes(graph); }, fragments);
 }
+
+// The shape inference tests build their graph in `g` through `b`.
+class IrShapeInference : public ::testing::Test {
+ protected:
+  Graph g;
+  Builder b{g};
+};
 
 }  // namespace
 
@@ -95,9 +97,7 @@ TEST(IrSymInt, ExpressionSizeIsCapped) {
 // ------------------------------------------------------------------------------------------
 // A GCN-like layer as the TorchScript exporter writes it.
 
-TEST(IrShapeInference, GcnLayerGetsSymbolicShapes) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, GcnLayerGetsSymbolicShapes) {
   b.input("x", type(DType::Float32, {sym("num_nodes"), dim(1433)}))
       .input("edge_index", type(DType::Int64, {dim(2), sym("num_edges")}))
       .input("edge_weight", type(DType::Float32, {sym("num_edges")}))
@@ -138,10 +138,8 @@ TEST(IrShapeInference, GcnLayerGetsSymbolicShapes) {
   EXPECT_EQ(report.unknown, 0u);
 }
 
-TEST(IrShapeInference, ShapeValuesFlowThroughGatherUnsqueezeConcatCast) {
+TEST_F(IrShapeInference, ShapeValuesFlowThroughGatherUnsqueezeConcatCast) {
   // zeros(x.size(0), 16) the TorchScript way: Shape -> Gather -> Unsqueeze -> Concat -> ConstantOfShape.
-  Graph g;
-  Builder b(g);
   b.input("x", type(DType::Float32, {sym("num_nodes"), dim(1433)}))
       .initializer("zero", int64_tensor({0}, true))
       .initializer("axes0", int64_tensor({0}))
@@ -166,10 +164,8 @@ TEST(IrShapeInference, ShapeValuesFlowThroughGatherUnsqueezeConcatCast) {
   EXPECT_EQ(type_text(g, "flat2"), "float32[16*num_nodes]");
 }
 
-TEST(IrShapeInference, NonZeroGetsFreshSymbolThatFlowsIntoConcat) {
+TEST_F(IrShapeInference, NonZeroGetsFreshSymbolThatFlowsIntoConcat) {
   // remove_self_loops + add_self_loops: edge_index[:, mask] then concat with [2, num_nodes] loops.
-  Graph g;
-  Builder b(g);
   b.input("edge_index", type(DType::Int64, {dim(2), sym("num_edges")}))
       .input("mask", type(DType::Bool, {sym("num_edges")}))
       .input("loops", type(DType::Int64, {dim(2), sym("num_nodes")}))
@@ -191,9 +187,7 @@ TEST(IrShapeInference, NonZeroGetsFreshSymbolThatFlowsIntoConcat) {
   EXPECT_EQ(type_text(g, "ones"), "float32[nonzero_conv1_NonZero + num_nodes]");
 }
 
-TEST(IrShapeInference, FreshSymbolsAreDistinctPerComputation) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, FreshSymbolsAreDistinctPerComputation) {
   b.input("a", type(DType::Float32, {sym("n")})).input("c", type(DType::Float32, {sym("n")}));
   b.node("NonZero", "nz", {"a"}, {"p"});
   b.node("NonZero", "nz.", {"c"}, {"q"});     // sanitises to the same base name
@@ -209,9 +203,7 @@ TEST(IrShapeInference, FreshSymbolsAreDistinctPerComputation) {
 // ------------------------------------------------------------------------------------------
 // Broadcasting rules.
 
-TEST(IrShapeInference, BroadcastingOfSymbols) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, BroadcastingOfSymbols) {
   b.input("n16", type(DType::Float32, {sym("n"), dim(16)}))
       .input("n1", type(DType::Float32, {sym("n"), dim(1)}))
       .input("one16", type(DType::Float32, {dim(1), dim(16)}))
@@ -239,67 +231,51 @@ TEST(IrShapeInference, BroadcastingOfSymbols) {
 // ------------------------------------------------------------------------------------------
 // Contradictions.
 
-TEST(IrShapeInference, MatMulInnerDimMismatchNamesNodeAndShapes) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, MatMulInnerDimMismatchNamesNodeAndShapes) {
   b.input("x", type(DType::Float32, {sym("num_nodes"), dim(1433)})).initializer("W", float_tensor({1432, 16}));
   b.node("MatMul", "conv1_lin", {"x", "W"}, {"h"});
   expect_contradiction(g, {"conv1_lin", "1433", "1432", "float32[num_nodes, 1433]", "float32[1432, 16]"});
 }
 
-TEST(IrShapeInference, ConcatRankMismatchNamesBothRanks) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, ConcatRankMismatchNamesBothRanks) {
   b.input("a", type(DType::Float32, {sym("n"), dim(4)})).input("c", type(DType::Float32, {sym("n"), dim(4), dim(1)}));
   b.node("Concat", "cat0", {"a", "c"}, {"y"}, {{"axis", int_attr(0)}});
   expect_contradiction(g, {"cat0", "ranks 2 and 3"});
 }
 
-TEST(IrShapeInference, ConcatOtherAxisMismatch) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, ConcatOtherAxisMismatch) {
   b.input("a", type(DType::Float32, {sym("n"), dim(4)})).input("c", type(DType::Float32, {sym("m"), dim(5)}));
   b.node("Concat", "cat1", {"a", "c"}, {"y"}, {{"axis", int_attr(0)}});
   expect_contradiction(g, {"cat1", "float32[n, 4]", "float32[m, 5]"});
 }
 
-TEST(IrShapeInference, BroadcastMismatchNamesBothInputs) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, BroadcastMismatchNamesBothInputs) {
   b.input("a", type(DType::Float32, {sym("n"), dim(16)})).input("c", type(DType::Float32, {sym("n"), dim(8)}));
   b.node("Add", "add0", {"a", "c"}, {"y"});
   expect_contradiction(g, {"add0", "16", "8", "'a'", "'c'"});
 }
 
-TEST(IrShapeInference, AxisOutOfRangeAndBadReshape) {
-  {
-    Graph g;
-    Builder b(g);
-    b.input("a", type(DType::Float32, {sym("n"), dim(16)}));
-    b.node("Softmax", "sm", {"a"}, {"y"}, {{"axis", int_attr(2)}});
-    expect_contradiction(g, {"sm", "axis 2", "rank 2"});
-  }
-  {
-    Graph g;
-    Builder b(g);
-    b.input("a", type(DType::Float32, {dim(10), dim(3)})).initializer("shape", int64_tensor({-1, 4}));
-    b.node("Reshape", "rs", {"a", "shape"}, {"y"});
-    expect_contradiction(g, {"rs", "30 elements"});
-  }
-  {
-    Graph g;
-    Builder b(g);
-    b.input("a", type(DType::Float32, {sym("n"), dim(16)})).initializer("idx", int64_tensor({5}, true));
-    b.node("Shape", "s", {"a"}, {"s"});
-    b.node("Gather", "g", {"s", "idx"}, {"y"});
-    expect_contradiction(g, {"'g'", "index 5"});
-  }
+TEST_F(IrShapeInference, AxisOutOfRange) {
+  b.input("a", type(DType::Float32, {sym("n"), dim(16)}));
+  b.node("Softmax", "sm", {"a"}, {"y"}, {{"axis", int_attr(2)}});
+  expect_contradiction(g, {"sm", "axis 2", "rank 2"});
 }
 
-TEST(IrShapeInference, InferenceWinsOverAWrongDeclaredType) {
+TEST_F(IrShapeInference, BadReshape) {
+  b.input("a", type(DType::Float32, {dim(10), dim(3)})).initializer("shape", int64_tensor({-1, 4}));
+  b.node("Reshape", "rs", {"a", "shape"}, {"y"});
+  expect_contradiction(g, {"rs", "30 elements"});
+}
+
+TEST_F(IrShapeInference, ShapeValueIndexOutOfRange) {
+  b.input("a", type(DType::Float32, {sym("n"), dim(16)})).initializer("idx", int64_tensor({5}, true));
+  b.node("Shape", "s", {"a"}, {"s"});
+  b.node("Gather", "g", {"s", "idx"}, {"y"});
+  expect_contradiction(g, {"'g'", "index 5"});
+}
+
+TEST_F(IrShapeInference, InferenceWinsOverAWrongDeclaredType) {
   // Exporters' value_info can be wrong; inference is what the ops compute.
-  Graph g;
-  Builder b(g);
   b.input("a", type(DType::Float32, {sym("n"), dim(16)}));
   b.node("Relu", "act", {"a"}, {"y"});
   b.node("Sigmoid", "sig", {"a"}, {"z"});
@@ -310,9 +286,7 @@ TEST(IrShapeInference, InferenceWinsOverAWrongDeclaredType) {
   EXPECT_EQ(type_text(g, "z"), "float32[n, 16]");
 }
 
-TEST(IrShapeInference, DeclaredTypeFillsWhatInferenceCannotKnow) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, DeclaredTypeFillsWhatInferenceCannotKnow) {
   b.input("a", type(DType::Float32, {sym("n"), dim(16)}));
   b.node("MysteryOp", "mystery", {"a"}, {"y"});
   b.node("Relu", "act", {"y"}, {"z"});
@@ -324,9 +298,7 @@ TEST(IrShapeInference, DeclaredTypeFillsWhatInferenceCannotKnow) {
 // ------------------------------------------------------------------------------------------
 // Unknown ops.
 
-TEST(IrShapeInference, UnknownOpIsLeftUnknownNotAnError) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, UnknownOpIsLeftUnknownNotAnError) {
   b.input("a", type(DType::Float32, {sym("n"), dim(16)}));
   b.node("FancyNewOp", "fancy", {"a"}, {"y"});
   b.node("Relu", "act", {"y"}, {"z"});
@@ -343,9 +315,7 @@ TEST(IrShapeInference, UnknownOpIsLeftUnknownNotAnError) {
 // ------------------------------------------------------------------------------------------
 // Op coverage.
 
-TEST(IrShapeInference, LinearAlgebra) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, LinearAlgebra) {
   b.input("x", type(DType::Float32, {sym("n"), dim(8)}))
       .input("batched", type(DType::Float32, {dim(3), sym("n"), dim(8)}))
       .input("v", type(DType::Float32, {dim(8)}))
@@ -362,17 +332,13 @@ TEST(IrShapeInference, LinearAlgebra) {
   EXPECT_EQ(type_text(g, "bv"), "float32[3, n]");
 }
 
-TEST(IrShapeInference, GemmInnerMismatch) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, GemmInnerMismatch) {
   b.input("x", type(DType::Float32, {sym("n"), dim(8)})).initializer("W", float_tensor({8, 16}));
   b.node("Gemm", "gemm", {"x", "W"}, {"y"}, {{"transB", int_attr(1)}});
   expect_contradiction(g, {"gemm", "8", "16", "transB"});
 }
 
-TEST(IrShapeInference, IndexOps) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, IndexOps) {
   b.input("data", type(DType::Float32, {sym("n"), dim(4), dim(5)}))
       .input("idx", type(DType::Int64, {sym("e"), dim(2)}))
       .input("elem_idx", type(DType::Int64, {sym("e"), dim(4), dim(5)}))
@@ -394,9 +360,7 @@ TEST(IrShapeInference, IndexOps) {
   EXPECT_EQ(type_text(g, "tr2"), "float32[5, n, 4]");
 }
 
-TEST(IrShapeInference, ReshapeFlattenSqueezeUnsqueeze) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, ReshapeFlattenSqueezeUnsqueeze) {
   b.input("x", type(DType::Float32, {sym("n"), dim(1), dim(6)}))
       .initializer("to_n_2_3", int64_tensor({0, 0, 2, 3}))
       .initializer("axes1", int64_tensor({1}))
@@ -414,17 +378,13 @@ TEST(IrShapeInference, ReshapeFlattenSqueezeUnsqueeze) {
   EXPECT_EQ(type_text(g, "usq"), "float32[1, n, 1, 6, 1]");
 }
 
-TEST(IrShapeInference, SqueezeOfSizeOtherThanOneIsAnError) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, SqueezeOfSizeOtherThanOneIsAnError) {
   b.input("x", type(DType::Float32, {sym("n"), dim(3)})).initializer("axes1", int64_tensor({1}));
   b.node("Squeeze", "sq", {"x", "axes1"}, {"y"});
   expect_contradiction(g, {"sq", "size 3"});
 }
 
-TEST(IrShapeInference, SliceConstantAndSymbolic) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, SliceConstantAndSymbolic) {
   b.input("x", type(DType::Float32, {sym("n"), dim(10)}))
       .initializer("s1", int64_tensor({1}))
       .initializer("to_end", int64_tensor({INT64_MAX}))
@@ -455,9 +415,7 @@ TEST(IrShapeInference, SliceConstantAndSymbolic) {
   EXPECT_EQ(type_text(g, "zeros"), "float32[n]");
 }
 
-TEST(IrShapeInference, SplitTileExpandPadRange) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, SplitTileExpandPadRange) {
   b.input("x", type(DType::Float32, {sym("n"), dim(10)}))
       .input("count", type(DType::Int64, {}))
       .initializer("split", int64_tensor({4, 6}))
@@ -489,9 +447,7 @@ TEST(IrShapeInference, SplitTileExpandPadRange) {
   EXPECT_EQ(type_text(g, "r_n"), "int64[n]");
 }
 
-TEST(IrShapeInference, ReductionsAndNormalisations) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, ReductionsAndNormalisations) {
   b.input("x", type(DType::Float32, {sym("n"), dim(16)}))
       .input("scale", type(DType::Float32, {dim(16)}))
       .input("stats", type(DType::Float32, {dim(16)}))
@@ -522,10 +478,8 @@ TEST(IrShapeInference, ReductionsAndNormalisations) {
   EXPECT_EQ(type_text(g, "as_half"), "float16[n, 16]");
 }
 
-TEST(IrShapeInference, TorchScriptExpandWithMinusOneMask) {
+TEST_F(IrShapeInference, TorchScriptExpandWithMinusOneMask) {
   // The TorchScript exporter's expand(size): Where(Equal(size, -1 * ones), ones, size).
-  Graph g;
-  Builder b(g);
   b.input("x", type(DType::Float32, {sym("n"), dim(1)}))
       .input("y", type(DType::Float32, {sym("n"), dim(16)}))
       .initializer("minus_one", int64_tensor({-1}, true));
@@ -541,9 +495,7 @@ TEST(IrShapeInference, TorchScriptExpandWithMinusOneMask) {
   EXPECT_EQ(type_text(g, "expanded"), "float32[n, 16]");
 }
 
-TEST(IrShapeInference, ConstantNodeFeedsShapeValues) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, ConstantNodeFeedsShapeValues) {
   b.input("x", type(DType::Float32, {sym("n"), dim(16)}));
   b.node("Constant", "c", {}, {"target"}, {{"value", tensor_attr(int64_tensor({-1, 8}))}});
   b.node("Constant", "ci", {}, {"axes"}, {{"value_ints", ints_attr({0})}});
@@ -555,18 +507,15 @@ TEST(IrShapeInference, ConstantNodeFeedsShapeValues) {
   EXPECT_EQ(type_text(g, "z"), "float32[1, n, 16]");
 }
 
-TEST(IrShapeInference, IfMergesAgreeingBranchesAndSeesOuterValues) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, IfMergesAgreeingBranchesAndSeesOuterValues) {
   b.input("x", type(DType::Float32, {sym("n"), dim(16)})).input("cond", type(DType::Bool, {}));
   b.node("Relu", "act", {"x"}, {"h"});
   auto then_branch = std::make_shared<Graph>();
   then_branch->name = "then";
-  Builder(*then_branch).output("t_out").output("t_other").node("Sigmoid", "sig", {"h"}, {"t_out"});  // outer value 'h'
-  then_branch->nodes.push_back(then_branch->nodes.back());
-  then_branch->nodes.back().name = "tanh";
-  then_branch->nodes.back().op_type = "Tanh";
-  then_branch->nodes.back().outputs = {"t_other"};
+  Builder tb(*then_branch);
+  tb.output("t_out").output("t_other");
+  tb.node("Sigmoid", "sig", {"h"}, {"t_out"});  // outer value 'h'
+  tb.node("Tanh", "tanh", {"h"}, {"t_other"});
   auto else_branch = std::make_shared<Graph>();
   else_branch->name = "else";
   Builder eb(*else_branch);
@@ -574,8 +523,7 @@ TEST(IrShapeInference, IfMergesAgreeingBranchesAndSeesOuterValues) {
   eb.node("Identity", "id", {"x"}, {"e_out"});
   eb.initializer("axes0", int64_tensor({0}));
   eb.node("Unsqueeze", "us", {"x", "axes0"}, {"e_other"});
-  b.node("If", "branch", {"cond"}, {"y", "y_other"},
-         {{"then_branch", graph_attr(then_branch)}, {"else_branch", graph_attr(else_branch)}});
+  b.if_node("branch", "cond", {"y", "y_other"}, then_branch, else_branch);
   const ShapeInferenceReport report = infer_shapes(g);
   EXPECT_EQ(type_text(*then_branch, "t_out"), "float32[n, 16]");
   EXPECT_EQ(type_text(g, "y"), "float32[n, 16]");
@@ -584,41 +532,31 @@ TEST(IrShapeInference, IfMergesAgreeingBranchesAndSeesOuterValues) {
   EXPECT_EQ(report.unknown, 1u);   // y_other
 }
 
-TEST(IrShapeInference, IfWithConditionKnownFromShapesTakesOneBranch) {
+TEST_F(IrShapeInference, IfWithConditionKnownFromShapesTakesOneBranch) {
   // The TorchScript exporter's "if x.dim() == 0" test: Equal(Size(Shape(x)), 0) is known false.
-  Graph g;
-  Builder b(g);
   b.input("x", type(DType::Float32, {sym("n"), dim(2)})).initializer("zero", int64_tensor({0}, true));
   b.node("Shape", "shape", {"x"}, {"shape"});
   b.node("Size", "rank", {"shape"}, {"rank"});
   b.node("Equal", "is_scalar", {"rank", "zero"}, {"is_scalar"});
-  auto then_branch = std::make_shared<Graph>(), else_branch = std::make_shared<Graph>();
-  Builder(*then_branch).output("flat").node("Flatten", "flatten", {"x"}, {"flat"}, {{"axis", int_attr(0)}});
-  Builder(*else_branch).output("same").node("Identity", "same", {"x"}, {"same"});
-  b.node("If", "maybe_flatten", {"is_scalar"}, {"y"},
-         {{"then_branch", graph_attr(then_branch)}, {"else_branch", graph_attr(else_branch)}});
+  const auto then_branch = branch_returning("Flatten", "x", "flat", {{"axis", int_attr(0)}});
+  b.if_node("maybe_flatten", "is_scalar", {"y"}, then_branch, branch_returning("Identity", "x", "same"));
   infer_shapes(g);
   EXPECT_EQ(type_text(g, "rank"), "int64[]");
   EXPECT_EQ(type_text(*then_branch, "flat"), "float32[1, 2*n]");
   EXPECT_EQ(type_text(g, "y"), "float32[n, 2]");  // else_branch only; merging would give [?, ?]
 }
 
-TEST(IrShapeInference, IfBranchesWithDifferentDtypesIsAnError) {
-  Graph g;
-  Builder b(g);
+TEST_F(IrShapeInference, IfBranchesWithDifferentDtypesIsAnError) {
   b.input("x", type(DType::Float32, {sym("n")})).input("i", type(DType::Int64, {sym("n")}));
   b.input("cond", type(DType::Bool, {}));
-  auto then_branch = std::make_shared<Graph>(), else_branch = std::make_shared<Graph>();
-  Builder(*then_branch).output("a").node("Identity", "ida", {"x"}, {"a"});
-  Builder(*else_branch).output("c").node("Identity", "idc", {"i"}, {"c"});
-  b.node("If", "pick", {"cond"}, {"y"}, {{"then_branch", graph_attr(then_branch)}, {"else_branch", graph_attr(else_branch)}});
+  b.if_node("pick", "cond", {"y"}, branch_returning("Identity", "x", "a"), branch_returning("Identity", "i", "c"));
   expect_contradiction(g, {"pick", "float32[n]", "int64[n]"});
 }
 
 // ------------------------------------------------------------------------------------------
 // Real exports: every fixture model imports, verifies, and gets typed outputs.
 
-TEST(IrShapeInference, FixtureModelsGetTypedOutputs) {
+TEST_F(IrShapeInference, FixtureModelsGetTypedOutputs) {
 #ifndef GNNRT_TEST_HAVE_IMPORTER
   GTEST_SKIP() << "the ONNX importer is not built yet";
 #else

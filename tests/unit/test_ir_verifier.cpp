@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "ir/shape_inference.h"
 #include "ir/verifier.h"
 #include "ir_test_graphs.h"
+#include "test_support.h"
 
 using namespace gnnrt;
 using namespace gnnrt::ir;
@@ -25,24 +27,8 @@ Graph valid_graph() {
 }
 
 // Expects verify_graph to fail with InvalidInput and a message containing every fragment.
-std::string expect_invalid(const Graph& graph, std::initializer_list<const char*> fragments) {
-  try {
-    verify_graph(graph);
-    ADD_FAILURE() << "expected the verifier to reject the graph";
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::InvalidInput);
-    const std::string message = error.what();
-    for (const char* fragment : fragments) EXPECT_NE(message.find(fragment), std::string::npos) << message;
-    return message;
-  }
-  return "";
-}
-
-std::shared_ptr<Graph> branch_returning(const std::string& op, const std::string& input, const std::string& output) {
-  auto branch = std::make_shared<Graph>();
-  branch->name = output + "_branch";
-  Builder(*branch).output(output).node(op, output + "_node", {input}, {output});
-  return branch;
+std::string expect_invalid(const Graph& graph, const std::vector<std::string>& fragments) {
+  return gnnrt::testing::expect_error(ErrorCode::InvalidInput, [&] { verify_graph(graph); }, fragments);
 }
 
 }  // namespace
@@ -121,9 +107,7 @@ TEST(IrVerifier, OuterScopeReferenceInsideIfIsAllowed) {
   Graph g = valid_graph();
   Builder b(g);
   b.input("cond", type(DType::Bool, {}));
-  b.node("If", "branch", {"cond"}, {"z"},
-         {{"then_branch", graph_attr(branch_returning("Relu", "h", "t"))},
-          {"else_branch", graph_attr(branch_returning("Sigmoid", "x", "e"))}});
+  b.if_node("branch", "cond", {"z"}, branch_returning("Relu", "h", "t"), branch_returning("Sigmoid", "x", "e"));
   b.output("z");
   EXPECT_NO_THROW(verify_graph(g));
 }
@@ -133,9 +117,7 @@ TEST(IrVerifier, UndefinedValueInsideIfBranchIsNamedWithItsBranch) {
   Builder b(g);
   b.input("cond", type(DType::Bool, {}));
   // 'later' is defined after the If in the outer graph: not visible inside the branch.
-  b.node("If", "branch", {"cond"}, {"z"},
-         {{"then_branch", graph_attr(branch_returning("Relu", "later", "t"))},
-          {"else_branch", graph_attr(branch_returning("Sigmoid", "x", "e"))}});
+  b.if_node("branch", "cond", {"z"}, branch_returning("Relu", "later", "t"), branch_returning("Sigmoid", "x", "e"));
   b.node("Relu", "late", {"y"}, {"later"});
   expect_invalid(g, {"in then_branch of node 'branch' (If): node 't_node' (Relu): input 0 'later' is not defined"});
 }
@@ -144,9 +126,8 @@ TEST(IrVerifier, BranchRedefiningAnOuterValue) {
   Graph g = valid_graph();
   Builder b(g);
   b.input("cond", type(DType::Bool, {}));
-  b.node("If", "branch", {"cond"}, {"z"},
-         {{"then_branch", graph_attr(branch_returning("Relu", "x", "h"))},  // 'h' exists outside
-          {"else_branch", graph_attr(branch_returning("Sigmoid", "x", "e"))}});
+  b.if_node("branch", "cond", {"z"}, branch_returning("Relu", "x", "h"),  // 'h' exists outside
+            branch_returning("Sigmoid", "x", "e"));
   expect_invalid(g, {"in then_branch", "'h' redefines a value of the enclosing graph"});
 }
 
@@ -154,9 +135,7 @@ TEST(IrVerifier, IfBranchOutputCountMismatchAndMissingBranch) {
   Graph g = valid_graph();
   Builder b(g);
   b.input("cond", type(DType::Bool, {}));
-  b.node("If", "two_out", {"cond"}, {"z1", "z2"},
-         {{"then_branch", graph_attr(branch_returning("Relu", "x", "t"))},
-          {"else_branch", graph_attr(branch_returning("Sigmoid", "x", "e"))}});
+  b.if_node("two_out", "cond", {"z1", "z2"}, branch_returning("Relu", "x", "t"), branch_returning("Sigmoid", "x", "e"));
   b.node("If", "no_else", {"cond"}, {"z3"}, {{"then_branch", graph_attr(branch_returning("Relu", "x", "t3"))}});
   expect_invalid(g, {"node 'two_out' (If): then_branch has 1 outputs but the node has 2",
                      "node 'no_else' (If): required attribute 'else_branch' is missing"});

@@ -5,6 +5,9 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <random>
 
 namespace gnnrt::testing {
@@ -19,6 +22,8 @@ std::string cli_path() {
   return from_environment ? from_environment : GNNRT_CLI_PATH;
 }
 
+std::string npy_samples_dir() { return std::string(GNNRT_SOURCE_DIR) + "/tests/data/npy/"; }
+
 TempDir::TempDir() {
   std::random_device random;
   path_ = std::filesystem::temp_directory_path() / ("gnnrt-test-" + std::to_string(random()) + std::to_string(random()));
@@ -28,6 +33,25 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << path;
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+void expect_same_tensor(const Tensor& actual, const Tensor& expected) {
+  EXPECT_EQ(actual.dtype(), expected.dtype());
+  EXPECT_EQ(actual.shape(), expected.shape());
+  ASSERT_EQ(actual.nbytes(), expected.nbytes());
+  if (expected.nbytes()) {
+    EXPECT_EQ(std::memcmp(actual.raw(), expected.raw(), expected.nbytes()), 0);
+  }
 }
 
 CommandResult run_gnnrt(const std::string& arguments) {
@@ -42,5 +66,7 @@ CommandResult run_gnnrt(const std::string& arguments) {
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }
+
+std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
 
 }  // namespace gnnrt::testing

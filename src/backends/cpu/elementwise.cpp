@@ -10,6 +10,7 @@
 
 #include "backends/cpu/broadcast.h"
 #include "backends/cpu/kernel_registry.h"
+#include "backends/cpu/scalar_math.h"
 #include "core/dispatch.h"
 
 namespace gnnrt::cpu {
@@ -48,24 +49,6 @@ bool is_negative(T x) {
   else return x < T{0};
 }
 
-// Max/Min that return NaN when either operand is NaN (std::max would depend on operand order).
-template <typename T>
-T nan_max(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if (std::isnan(a)) return a;
-    if (std::isnan(b)) return b;
-  }
-  return a < b ? b : a;
-}
-template <typename T>
-T nan_min(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if (std::isnan(a)) return a;
-    if (std::isnan(b)) return b;
-  }
-  return b < a ? b : a;
-}
-
 // Integer division truncating toward zero (C semantics); the caller has ruled out b == 0.
 template <typename T>
 T integer_divide(T a, T b) {
@@ -94,15 +77,6 @@ T float_mod(T a, T b, bool sign_of_dividend) {
   T r = std::fmod(a, b);
   if (!sign_of_dividend && r != 0 && ((r < 0) != (b < 0))) r += b;
   return r;
-}
-
-// A double converted to an integer type without UB: NaN -> 0, out of range -> clamped.
-template <typename T>
-T saturating_cast(double value) {
-  if (std::isnan(value)) return T{0};
-  if (value <= static_cast<double>(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
-  if (value >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
-  return static_cast<T>(value);
 }
 
 // base^exponent for an integer base and exponent, wrapping; a negative exponent gives the
@@ -134,10 +108,6 @@ T power(T base, E exponent) {
 }
 
 // ---------------------------------------------------------------- input helpers
-
-const Tensor* optional_input(const KernelInputs& inputs, size_t index) {
-  return index < inputs.size() ? inputs[index] : nullptr;
-}
 
 void require_same_dtype(const ir::Node& node, const Tensor& first, const Tensor& other, size_t other_index) {
   if (first.dtype() != other.dtype())

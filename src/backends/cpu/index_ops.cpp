@@ -15,39 +15,12 @@
 #include <limits>
 #include <type_traits>
 
+#include "backends/cpu/byte_copy.h"
 #include "backends/cpu/kernel_registry.h"
 #include "core/dispatch.h"
 
 namespace gnnrt::cpu {
 namespace {
-
-constexpr int64_t kParallelMinBytes = 1 << 16;  // below this, threads cost more than they save
-
-const uint8_t* bytes_of(const Tensor& t) { return static_cast<const uint8_t*>(t.raw()); }
-uint8_t* bytes_of(Tensor& t) { return static_cast<uint8_t*>(t.raw()); }
-
-inline void copy_element(uint8_t* dst, const uint8_t* src, size_t size) {
-  switch (size) {
-    case 1: *dst = *src; break;
-    case 2: std::memcpy(dst, src, 2); break;
-    case 4: std::memcpy(dst, src, 4); break;
-    case 8: std::memcpy(dst, src, 8); break;
-    default: std::memcpy(dst, src, size);
-  }
-}
-
-int64_t product(const Dims& shape, size_t begin, size_t end) {
-  int64_t p = 1;
-  for (size_t i = begin; i < end; ++i) p *= shape[i];
-  return p;
-}
-
-std::vector<int64_t> contiguous_strides(const Dims& shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
-    strides[static_cast<size_t>(d)] = strides[static_cast<size_t>(d + 1)] * shape[static_cast<size_t>(d + 1)];
-  return strides;
-}
 
 // "[3, 1]": the multi-index of flat position `position` in `shape`, for error messages.
 std::string position_in(int64_t position, const Dims& shape) {
@@ -290,6 +263,22 @@ void check_reduction_dtype(const ir::Node& node, Reduction reduction, DType dtyp
                "' is not defined for bool data");
 }
 
+// Calls fn(data_tag, reduction_constant) with `dtype` as a dispatch tag and `reduction` as a
+// compile-time constant, for the pairs check_reduction_dtype lets through (bool has no add/mul).
+template <typename Fn>
+void dispatch_scatter(DType dtype, Reduction reduction, Fn&& fn) {
+  dispatch_all(dtype, [&](auto data_tag) {
+    using T = typename decltype(data_tag)::type;
+    with_reduction(reduction, [&](auto reduction_constant) {
+      constexpr Reduction R = decltype(reduction_constant)::value;
+      if constexpr (std::is_same_v<T, bool> && (R == Reduction::Add || R == Reduction::Mul))
+        fail_internal("bool scatter reduction should have been rejected");
+      else
+        fn(data_tag, reduction_constant);
+    });
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // ScatterElements
 
@@ -324,33 +313,27 @@ std::vector<Tensor> scatter_elements_kernel(const ir::Node& node, const KernelIn
     const int64_t blocks_per_outer = (layout.inner + block - 1) / block;
     const int64_t lanes = layout.outer * blocks_per_outer;
     const bool parallel = lanes > 1 && indices.numel() * static_cast<int64_t>(dtype_size(data.dtype())) >= kParallelMinBytes;
-    dispatch_all(data.dtype(), [&](auto data_tag) {
+    dispatch_scatter(data.dtype(), reduction, [&](auto data_tag, auto reduction_constant) {
       using T = typename decltype(data_tag)::type;
+      constexpr Reduction R = decltype(reduction_constant)::value;
       const T* upd = updates.data<T>();
       T* dst = out.data<T>();
-      with_reduction(reduction, [&](auto reduction_constant) {
-        constexpr Reduction R = decltype(reduction_constant)::value;
-        if constexpr (std::is_same_v<T, bool> && (R == Reduction::Add || R == Reduction::Mul)) {
-          fail_internal("bool scatter reduction should have been rejected");
-        } else {
 #pragma omp parallel for schedule(static) if (parallel)
-          for (int64_t lane = 0; lane < lanes; ++lane) {
-            const int64_t o = lane / blocks_per_outer;
-            const int64_t i_begin = (lane % blocks_per_outer) * block;
-            const int64_t i_end = std::min(layout.inner, i_begin + block);
-            const int64_t base = layout.outer_offset[static_cast<size_t>(o)];
-            for (int64_t j = 0; j < layout.along; ++j) {
-              const int64_t row = (o * layout.along + j) * layout.inner;
-              for (int64_t i = i_begin; i < i_end; ++i) {
-                const int64_t p = row + i;
-                const int64_t target = base + wrap_index(idx[p], layout.extent) * layout.axis_stride +
-                                       layout.inner_offset[static_cast<size_t>(i)];
-                dst[target] = combine<R>(dst[target], upd[p]);
-              }
-            }
+      for (int64_t lane = 0; lane < lanes; ++lane) {
+        const int64_t o = lane / blocks_per_outer;
+        const int64_t i_begin = (lane % blocks_per_outer) * block;
+        const int64_t i_end = std::min(layout.inner, i_begin + block);
+        const int64_t base = layout.outer_offset[static_cast<size_t>(o)];
+        for (int64_t j = 0; j < layout.along; ++j) {
+          const int64_t row = (o * layout.along + j) * layout.inner;
+          for (int64_t i = i_begin; i < i_end; ++i) {
+            const int64_t p = row + i;
+            const int64_t target = base + wrap_index(idx[p], layout.extent) * layout.axis_stride +
+                                   layout.inner_offset[static_cast<size_t>(i)];
+            dst[target] = combine<R>(dst[target], upd[p]);
           }
         }
-      });
+      }
     });
   });
   return {out};
@@ -459,31 +442,25 @@ std::vector<Tensor> scatter_nd_kernel(const ir::Node& node, const KernelInputs& 
     using I = typename decltype(index_tag)::type;
     const auto offsets = tuple_offsets(node, indices, indices.data<I>(), data.shape(), 0, k, tuples);
     if (tuples == 0 || slice == 0) return;
-    dispatch_all(data.dtype(), [&](auto data_tag) {
+    dispatch_scatter(data.dtype(), reduction, [&](auto data_tag, auto reduction_constant) {
       using T = typename decltype(data_tag)::type;
+      constexpr Reduction R = decltype(reduction_constant)::value;
       const T* upd = updates.data<T>();
       T* dst = out.data<T>();
-      with_reduction(reduction, [&](auto reduction_constant) {
-        constexpr Reduction R = decltype(reduction_constant)::value;
-        if constexpr (std::is_same_v<T, bool> && (R == Reduction::Add || R == Reduction::Mul)) {
-          fail_internal("bool scatter reduction should have been rejected");
-        } else {
-          // Tuples may repeat, so threads split the slice, never the tuples: each thread owns a
-          // range of slice positions and applies the tuples to it in order.
-          const bool parallel = slice * static_cast<int64_t>(sizeof(T)) >= 4096 &&
-                                tuples * slice * static_cast<int64_t>(sizeof(T)) >= kParallelMinBytes;
+      // Tuples may repeat, so threads split the slice, never the tuples: each thread owns a
+      // range of slice positions and applies the tuples to it in order.
+      const bool parallel = slice * static_cast<int64_t>(sizeof(T)) >= 4096 &&
+                            tuples * slice * static_cast<int64_t>(sizeof(T)) >= kParallelMinBytes;
 #pragma omp parallel if (parallel)
-          {
-            const int64_t n_threads = omp_get_num_threads(), me = omp_get_thread_num();
-            const int64_t begin = slice * me / n_threads, end = slice * (me + 1) / n_threads;
-            for (int64_t t = 0; t < tuples; ++t) {
-              T* target = dst + offsets[static_cast<size_t>(t)];
-              const T* source = upd + t * slice;
-              for (int64_t s = begin; s < end; ++s) target[s] = combine<R>(target[s], source[s]);
-            }
-          }
+      {
+        const int64_t n_threads = omp_get_num_threads(), me = omp_get_thread_num();
+        const int64_t begin = slice * me / n_threads, end = slice * (me + 1) / n_threads;
+        for (int64_t t = 0; t < tuples; ++t) {
+          T* target = dst + offsets[static_cast<size_t>(t)];
+          const T* source = upd + t * slice;
+          for (int64_t s = begin; s < end; ++s) target[s] = combine<R>(target[s], source[s]);
         }
-      });
+      }
     });
   });
   return {out};

@@ -40,6 +40,10 @@ const Tensor& require_input(const ir::Node& node, const KernelInputs& inputs, si
   return *inputs[index];
 }
 
+const Tensor* optional_input(const KernelInputs& inputs, size_t index) {
+  return index < inputs.size() ? inputs[index] : nullptr;
+}
+
 int64_t normalize_axis(const ir::Node& node, int64_t axis, int64_t rank) {
   const int64_t normalized = axis < 0 ? axis + rank : axis;
   if (normalized < 0 || normalized >= std::max<int64_t>(rank, 1))

@@ -54,6 +54,8 @@ void register_control_flow_kernels(KernelRegistry& registry); // control_flow.cp
 // Helpers shared by kernels.
 // The input at `index`; fails naming the node when it is missing.
 const Tensor& require_input(const ir::Node& node, const KernelInputs& inputs, size_t index);
+// The optional input at `index`, or nullptr when it was omitted.
+const Tensor* optional_input(const KernelInputs& inputs, size_t index);
 // Normalises a possibly negative axis against `rank`; fails naming the node when out of range.
 int64_t normalize_axis(const ir::Node& node, int64_t axis, int64_t rank);
 

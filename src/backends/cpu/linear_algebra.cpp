@@ -177,7 +177,7 @@ std::vector<Tensor> matmul_kernel(const ir::Node& node, const KernelInputs& inpu
 std::vector<Tensor> gemm_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext& context) {
   const Tensor& a_in = require_input(node, inputs, 0);
   const Tensor& b_in = require_input(node, inputs, 1);
-  const Tensor* c_in = inputs.size() > 2 ? inputs[2] : nullptr;
+  const Tensor* c_in = optional_input(inputs, 2);
   if (a_in.rank() != 2 || b_in.rank() != 2)
     fail_input(node.describe(), ": A and B must be 2-D, got A ", a_in.describe(), " and B ", b_in.describe());
   if (a_in.dtype() != b_in.dtype() || (c_in && c_in->dtype() != a_in.dtype()))

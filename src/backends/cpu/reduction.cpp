@@ -13,6 +13,7 @@
 
 #include "backends/cpu/broadcast.h"
 #include "backends/cpu/kernel_registry.h"
+#include "backends/cpu/scalar_math.h"
 #include "core/dispatch.h"
 
 namespace gnnrt::cpu {
@@ -20,47 +21,6 @@ namespace gnnrt::cpu {
 namespace {
 
 using Outputs = std::vector<Tensor>;
-
-const Tensor* optional_input(const KernelInputs& inputs, size_t index) {
-  return index < inputs.size() ? inputs[index] : nullptr;
-}
-
-template <typename T>
-T nan_max(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if (std::isnan(a)) return a;
-    if (std::isnan(b)) return b;
-  }
-  return a < b ? b : a;
-}
-
-template <typename T>
-T nan_min(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if (std::isnan(a)) return a;
-    if (std::isnan(b)) return b;
-  }
-  return b < a ? b : a;
-}
-
-template <typename T>
-bool is_nan(T value) {
-  if constexpr (std::is_floating_point_v<T>) return std::isnan(value);
-  else return false;
-}
-
-// A double converted to T without UB: floats round, integers clamp (NaN -> 0).
-template <typename T>
-T from_double(double value) {
-  if constexpr (std::is_floating_point_v<T>) {
-    return static_cast<T>(value);
-  } else {
-    if (std::isnan(value)) return T{0};
-    if (value <= static_cast<double>(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
-    if (value >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
-    return static_cast<T>(value);
-  }
-}
 
 // ---------------------------------------------------------------- Reduce* layout
 
@@ -205,7 +165,7 @@ struct L2Fold {
   using Acc = double;
   Acc init() const { return 0; }
   void add(Acc& acc, T x) const { acc += static_cast<double>(x) * static_cast<double>(x); }
-  T finish(Acc acc, int64_t) const { return from_double<T>(std::sqrt(acc)); }
+  T finish(Acc acc, int64_t) const { return saturating_cast<T>(std::sqrt(acc)); }
 };
 
 // Max/Min of nothing is the identity: -inf/+inf for floats, the type's limits for integers.
@@ -319,6 +279,17 @@ struct AxisSplit {
   int64_t inner = 1;
 };
 
+// Calls fn(line, start) for each of the outer * inner lines along the axis: line `line` is the
+// `length` elements from flat offset `start`, `inner` elements apart. Each line is handled by
+// one thread; lines run on OpenMP threads when `parallel`.
+template <typename Fn>
+void for_each_line(const AxisSplit& split, bool parallel, Fn&& fn) {
+  const int64_t lines = split.outer * split.inner;
+#pragma omp parallel for if (parallel) schedule(static)
+  for (int64_t line = 0; line < lines; ++line)
+    fn(line, (line / split.inner) * split.length * split.inner + line % split.inner);
+}
+
 AxisSplit split_at_axis(const Dims& shape, int64_t axis) {
   AxisSplit split;
   for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
@@ -351,10 +322,8 @@ Outputs arg_extreme_kernel(const ir::Node& node, const KernelInputs& inputs, Ker
     using T = typename decltype(tag)::type;
     const T* in = data.data<T>();
     int64_t* out = output.data<int64_t>();
-    const int64_t lines = split.outer * split.inner;
-#pragma omp parallel for if (data.numel() >= kParallelElementThreshold) schedule(static)
-    for (int64_t line = 0; line < lines; ++line) {
-      const T* x = in + (line / split.inner) * split.length * split.inner + line % split.inner;
+    for_each_line(split, data.numel() >= kParallelElementThreshold, [&](int64_t line, int64_t start) {
+      const T* x = in + start;
       T best = x[0];
       int64_t best_index = 0;
       for (int64_t i = 1; i < split.length; ++i) {
@@ -370,7 +339,7 @@ Outputs arg_extreme_kernel(const ir::Node& node, const KernelInputs& inputs, Ker
         }
       }
       out[line] = best_index;
-    }
+    });
   });
   return {output};
 }
@@ -386,11 +355,8 @@ Outputs softmax_kernel(const ir::Node& node, const KernelInputs& inputs, KernelC
     using T = typename decltype(tag)::type;
     const T* in = data.data<T>();
     T* out = output.data<T>();
-    const int64_t lines = split.outer * split.inner;
     const int64_t n = split.length, step = split.inner;
-#pragma omp parallel for if (data.numel() >= kParallelElementThreshold) schedule(static)
-    for (int64_t line = 0; line < lines; ++line) {
-      const int64_t start = (line / step) * n * step + line % step;
+    for_each_line(split, data.numel() >= kParallelElementThreshold, [&](int64_t, int64_t start) {
       const T* x = in + start;
       T* y = out + start;
       T maximum = -std::numeric_limits<T>::infinity();
@@ -408,7 +374,7 @@ Outputs softmax_kernel(const ir::Node& node, const KernelInputs& inputs, KernelC
         const T inverse = static_cast<T>(1.0 / sum);
         for (int64_t i = 0; i < n; ++i) y[i * step] *= inverse;
       }
-    }
+    });
   });
   return {output};
 }
@@ -428,11 +394,8 @@ Outputs cumsum_kernel(const ir::Node& node, const KernelInputs& inputs, KernelCo
     using Acc = WideAccumulator<T>;
     const T* in = data.data<T>();
     T* out = output.data<T>();
-    const int64_t lines = split.outer * split.inner;
     const int64_t n = split.length, step = split.inner;
-#pragma omp parallel for if (data.numel() >= kParallelElementThreshold) schedule(static)
-    for (int64_t line = 0; line < lines; ++line) {
-      const int64_t start = (line / step) * n * step + line % step;
+    for_each_line(split, data.numel() >= kParallelElementThreshold, [&](int64_t, int64_t start) {
       Acc running = 0;
       for (int64_t k = 0; k < n; ++k) {
         const int64_t i = reverse ? n - 1 - k : k;
@@ -441,7 +404,7 @@ Outputs cumsum_kernel(const ir::Node& node, const KernelInputs& inputs, KernelCo
         out[start + i * step] = static_cast<T>(running);
         if (exclusive) running += static_cast<Acc>(x);
       }
-    }
+    });
   });
   return {output};
 }

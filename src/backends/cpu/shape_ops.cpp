@@ -11,13 +11,12 @@
 #include <cstring>
 #include <limits>
 
+#include "backends/cpu/byte_copy.h"
 #include "backends/cpu/kernel_registry.h"
 #include "core/dispatch.h"
 
 namespace gnnrt::cpu {
 namespace {
-
-constexpr int64_t kParallelMinBytes = 1 << 16;  // below this, threads cost more than they save
 
 // The values of a 1-D (or scalar) integer tensor such as a shape, axes or pads input.
 std::vector<int64_t> int_values(const ir::Node& node, const Tensor& tensor, const char* what) {
@@ -48,17 +47,6 @@ void require_same_dtype(const ir::Node& node, const Tensor& a, const Tensor& b, 
   if (a.dtype() != b.dtype())
     fail_input(node.describe(), ": input '", b_name, "' has dtype ", dtype_name(b.dtype()), ", expected ",
                dtype_name(a.dtype()), " (the data's dtype)");
-}
-
-// Copies one element of `size` bytes; the switch lets the compiler emit plain loads and stores.
-inline void copy_element(uint8_t* dst, const uint8_t* src, size_t size) {
-  switch (size) {
-    case 1: *dst = *src; break;
-    case 2: std::memcpy(dst, src, 2); break;
-    case 4: std::memcpy(dst, src, 4); break;
-    case 8: std::memcpy(dst, src, 8); break;
-    default: std::memcpy(dst, src, size);
-  }
 }
 
 // Writes the tensor of shape `out_shape` whose element at multi-index i is
@@ -98,23 +86,6 @@ void strided_copy(const uint8_t* src, const std::vector<int64_t>& src_strides, c
     }
   }
 }
-
-// Row-major strides, in elements.
-std::vector<int64_t> contiguous_strides(const Dims& shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
-    strides[static_cast<size_t>(d)] = strides[static_cast<size_t>(d + 1)] * shape[static_cast<size_t>(d + 1)];
-  return strides;
-}
-
-int64_t product(const Dims& shape, size_t begin, size_t end) {
-  int64_t p = 1;
-  for (size_t i = begin; i < end; ++i) p *= shape[i];
-  return p;
-}
-
-const uint8_t* bytes_of(const Tensor& t) { return static_cast<const uint8_t*>(t.raw()); }
-uint8_t* bytes_of(Tensor& t) { return static_cast<uint8_t*>(t.raw()); }
 
 // ---------------------------------------------------------------------------------------------
 // Shape queries

@@ -39,6 +39,19 @@ int64_t created_elements(const ir::Node& node, const std::vector<const Tensor*>&
   return -1;
 }
 
+// Inputs that are shape arguments (Reshape's shape, Slice's starts/ends/axes/steps, ...): the
+// kernels read them on the host, so host values stay there instead of a round trip.
+bool is_host_argument(const std::string& op, size_t input) {
+  if (op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Split" || op == "Expand" || op == "Tile")
+    return input == 1;
+  if (op == "Slice") return input >= 1 && input <= 4;
+  if (op == "Pad") return input >= 1 && input <= 3;
+  if (op == "Dropout") return input == 1 || input == 2;
+  if (op == "ConstantOfShape") return input == 0;
+  if (op == "Range") return input <= 2;
+  return false;
+}
+
 class CudaBackend final : public runtime::DeviceBackend {
  public:
   CudaBackend() : pool_(DevicePool::create()) {
@@ -91,7 +104,7 @@ class CudaBackend final : public runtime::DeviceBackend {
         kernel_inputs.push_back(nullptr);
         continue;
       }
-      device_inputs[i] = input->on_host() ? upload(*input) : *input;
+      device_inputs[i] = input->on_host() && !is_host_argument(node.op_type, i) ? upload(*input) : *input;
       kernel_inputs.push_back(&device_inputs[i]);
     }
     CudaKernelContext context;

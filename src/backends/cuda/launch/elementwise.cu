@@ -651,7 +651,7 @@ __device__ inline double to_double(T value) {
 }
 
 // One element converted as ONNX Cast does, mirroring core/dispatch.h's convert_element: to bool
-// is "!= 0"; float to integer truncates toward zero, non-finite values give 0.
+// is "!= 0"; float to integer truncates toward zero, out-of-range values saturate, NaN gives 0.
 template <typename To, typename From>
 __device__ inline To convert_element(From value) {
   if constexpr (std::is_same<To, From>::value) {
@@ -662,8 +662,7 @@ __device__ inline To convert_element(From value) {
     return to_double(value) != 0.0;
   } else if constexpr (std::is_integral<To>::value &&
                        (std::is_same<From, __half>::value || std::is_floating_point<From>::value)) {
-    const double d = to_double(value);
-    return isfinite(d) ? static_cast<To>(d) : To(0);
+    return saturating_cast<To>(to_double(value));
   } else if constexpr (std::is_same<From, __half>::value) {
     return static_cast<To>(to_double(value));
   } else {
