@@ -317,24 +317,21 @@ ir::Graph MetadataReader::graph(const fb::Graph* g, const std::string& where) {
   ir::Graph result;
   result.name = string(g->name());
   const std::string at = (where.empty() ? "" : where + " ") + "graph '" + result.name + "'";
-  if (const auto* inputs = g->inputs()) {
+  // The graph's inputs or outputs (`role`): a name and a type each.
+  const auto value_infos = [&](const auto* list, const char* role) {
+    std::vector<ir::ValueInfo> infos;
+    if (!list) return infos;
     charge(4);
-    for (const fb::ValueInfo* info : *inputs) {
+    for (const fb::ValueInfo* info : *list) {
       visit_table();
       std::string name = string(info->name());
-      ir::ValueType type = value_type(info->type(), at + " input '" + name + "'");
-      result.inputs.push_back({std::move(name), std::move(type)});
+      ir::ValueType type = value_type(info->type(), at + " " + role + " '" + name + "'");
+      infos.push_back({std::move(name), std::move(type)});
     }
-  }
-  if (const auto* outputs = g->outputs()) {
-    charge(4);
-    for (const fb::ValueInfo* info : *outputs) {
-      visit_table();
-      std::string name = string(info->name());
-      ir::ValueType type = value_type(info->type(), at + " output '" + name + "'");
-      result.outputs.push_back({std::move(name), std::move(type)});
-    }
-  }
+    return infos;
+  };
+  result.inputs = value_infos(g->inputs(), "input");
+  result.outputs = value_infos(g->outputs(), "output");
   if (const auto* initializers = g->initializers()) {
     charge(4);
     for (const fb::Initializer* initializer : *initializers) {

@@ -148,27 +148,22 @@ std::string SymInt::to_string() const {
   return text;
 }
 
-std::optional<SymInt> SymInt::add(const SymInt& a, const SymInt& b) {
+std::optional<SymInt> SymInt::add_terms(const SymInt& a, const SymInt& b, bool subtract) {
   SymInt result = a;
   for (const auto& [monomial, coefficient] : b.terms_) {
     int64_t& slot = result.terms_[monomial];
-    if (__builtin_add_overflow(slot, coefficient, &slot)) return std::nullopt;
+    const bool overflow = subtract ? __builtin_sub_overflow(slot, coefficient, &slot)
+                                   : __builtin_add_overflow(slot, coefficient, &slot);
+    if (overflow) return std::nullopt;
     if (slot == 0) result.terms_.erase(monomial);
   }
   if (result.terms_.size() > kMaxTerms) return std::nullopt;
   return result;
 }
 
-std::optional<SymInt> SymInt::subtract(const SymInt& a, const SymInt& b) {
-  SymInt result = a;
-  for (const auto& [monomial, coefficient] : b.terms_) {
-    int64_t& slot = result.terms_[monomial];
-    if (__builtin_sub_overflow(slot, coefficient, &slot)) return std::nullopt;
-    if (slot == 0) result.terms_.erase(monomial);
-  }
-  if (result.terms_.size() > kMaxTerms) return std::nullopt;
-  return result;
-}
+std::optional<SymInt> SymInt::add(const SymInt& a, const SymInt& b) { return add_terms(a, b, false); }
+
+std::optional<SymInt> SymInt::subtract(const SymInt& a, const SymInt& b) { return add_terms(a, b, true); }
 
 std::optional<SymInt> SymInt::multiply(const SymInt& a, const SymInt& b) {
   SymInt result;

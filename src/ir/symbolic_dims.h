@@ -48,6 +48,9 @@ class SymInt {
   static std::optional<SymInt> divide_exact(const SymInt& a, const SymInt& b);
 
  private:
+  // add (subtract = false) and subtract (true): b's terms added to or taken from a's.
+  static std::optional<SymInt> add_terms(const SymInt& a, const SymInt& b, bool subtract);
+
   using Monomial = std::vector<std::string>;  // sorted symbol names; empty for the constant term
   std::map<Monomial, int64_t> terms_;         // never holds a zero coefficient
 };

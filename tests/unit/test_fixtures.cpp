@@ -20,6 +20,9 @@ struct FixtureRow {
   std::string test_name, onnx, inputs, expected;
 };
 
+// Test listings show the row's name, not its bytes.
+void PrintTo(const FixtureRow& row, std::ostream* out) { *out << row.test_name; }
+
 std::vector<FixtureRow> read_manifest() {
   std::vector<FixtureRow> rows;
   std::ifstream manifest(testing::fixtures_dir() / "manifest.tsv");
