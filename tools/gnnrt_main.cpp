@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   gnnrt::cli::add_run_command(app, exit_code);
   gnnrt::cli::add_ops_command(app, exit_code);
   gnnrt::cli::add_accuracy_command(app, exit_code);
+  gnnrt::cli::add_bench_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -3,6 +3,7 @@
 #include "backends/cpu/kernel_registry.h"
 #include "ir/shape_inference.h"
 #include "ir/verifier.h"
+#include "passes/pass_manager.h"
 #include "runtime/backend.h"
 
 #ifdef GNNRT_WITH_CUDA
@@ -47,6 +48,15 @@ engine::EngineContents build_engine(ir::Model model, const BuildOptions& options
   ir::verify_graph(model.graph);
   const ir::ShapeInferenceReport shapes = ir::infer_shapes(model.graph);
   if (log) *log << "[build] shape inference: " << shapes.inferred << " values typed, " << shapes.unknown << " unknown\n";
+  passes::PassManagerOptions pass_options;
+  pass_options.disabled_passes = options.disabled_passes;
+  pass_options.log = options.verbose_passes ? log : nullptr;
+  const passes::PassReport pass_report = passes::optimize_graph(model.graph, pass_options);
+  engine.applied_passes = pass_report.applied_passes;
+  // The passes re-infer after each change; once more here so the profile and kernel choices below
+  // see the final graph even when every pass was disabled or changed nothing.
+  ir::infer_shapes(model.graph);
+  if (log) *log << "[build] passes: " << passes::describe_report(pass_report) << "\n";
   engine.profile = make_profile(model.graph, options.profile);
   if (log) *log << "[build] optimisation profile:\n" << describe_profile(engine.profile);
   choose_kernels(model.graph, options.device, engine);

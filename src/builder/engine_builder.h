@@ -1,10 +1,11 @@
-// The builder: imported model -> checked, shape-inferred (and, as passes arrive, optimised) IR,
+// The builder: imported model -> checked, shape-inferred, optimised IR (src/passes/),
 // kernel choices for the target device, the optimisation profile -> engine contents, ready to
 // save (`gnnrt build`) or to run at once (`gnnrt run --onnx` builds the same engine in memory).
 #pragma once
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "builder/profile.h"
 #include "engine/engine_contents.h"
@@ -15,6 +16,8 @@ namespace gnnrt::builder {
 struct BuildOptions {
   std::string device = "cpu";  // "cpu" or "cuda" (then a CUDA device must be present)
   ProfileRequest profile;
+  std::vector<std::string> disabled_passes;  // pass names to skip (--disable-pass); unknown names fail
+  bool verbose_passes = false;               // log what each pass did (to the build log)
 };
 
 // `log`: where progress goes (nullptr for none).

@@ -1,5 +1,6 @@
 #include "gnnrt/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -32,6 +33,8 @@ std::string shape_to_string(const Dims& shape) {
 Tensor::Tensor(DType dtype, Dims shape) : dtype_(dtype), shape_(std::move(shape)) {
   GNNRT_CHECK(dtype != DType::Undefined, "cannot allocate an undefined-dtype tensor");
   numel_ = element_count(shape_);
+  if (static_cast<uint64_t>(numel_) > std::numeric_limits<size_t>::max() / 64 / std::max<size_t>(dtype_size(dtype), 1))
+    fail_input("tensor ", describe(), " is too large to allocate");
   const size_t bytes = nbytes();
   // 64-byte alignment suits SIMD loads and the engine's aligned weight sections.
   const size_t rounded = ((bytes + 63) / 64) * 64;

@@ -4,6 +4,8 @@
 // as TensorRT keeps "shape tensors" on the host.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +36,15 @@ class DeviceBackend {
     std::string message;
   };
   virtual DeviceError finish() = 0;
+  // How long `work` (calls that use this backend) takes, in milliseconds, as the device sees it:
+  // the CUDA backend records events on its stream around `work` and waits for the second, so the
+  // figure covers every copy and kernel `work` queued plus any host time between them. This
+  // default, for backends without their own timer, is the host's steady clock around `work`.
+  virtual double time_call_ms(const std::function<void()>& work) {
+    const auto start = std::chrono::steady_clock::now();
+    work();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
 };
 
 // "cpu" gives nullptr (the executor's own CPU kernels); "cuda" a CUDA backend on the current

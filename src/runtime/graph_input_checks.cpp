@@ -75,7 +75,8 @@ void check_graph_inputs(const ir::Graph& graph, const TensorMap& inputs) {
     if (!is_integer(edge_index->dtype()))
       fail_input("input '", roles.edge_index, "': expected an integer dtype (int64), got ",
                  dtype_name(edge_index->dtype()));
-    if (x && x->rank() >= 1) {
+    // Device-resident indices are not read here: the device kernels guard every index they read.
+    if (x && x->rank() >= 1 && edge_index->on_host()) {
       const int64_t num_nodes = x->dim(0);
       const int64_t num_edges = edge_index->dim(1);
       for_each_index(*edge_index, [&](int64_t i, int64_t node) {
@@ -98,14 +99,14 @@ void check_graph_inputs(const ir::Graph& graph, const TensorMap& inputs) {
       fail_input("input '", roles.batch, "': expected one graph id per node, ", x->dim(0), " entries, got ",
                  batch->dim(0));
     int64_t max_graph = -1;
-    for_each_index(*batch, [&](int64_t i, int64_t graph_id) {
+    if (batch->on_host()) for_each_index(*batch, [&](int64_t i, int64_t graph_id) {
       if (graph_id < 0)
         fail_input("input '", roles.batch, "': value ", graph_id, " at [", i, "] is negative; graph ids start at 0");
       max_graph = std::max(max_graph, graph_id);
       return true;
     });
     std::string frozen_output;
-    if (auto frozen = frozen_graph_count(graph, &frozen_output); frozen && batch->numel() > 0 &&
+    if (auto frozen = frozen_graph_count(graph, &frozen_output); frozen && batch->on_host() && batch->numel() > 0 &&
                                                                    *frozen != max_graph + 1)
       fail_input("input '", roles.batch, "' holds ", max_graph + 1, " graphs, but this model has the number of "
                  "graphs frozen to ", *frozen, " (output '", frozen_output, "' has a fixed first dimension): the "

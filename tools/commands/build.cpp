@@ -19,6 +19,7 @@ struct BuildCommandOptions {
   std::string engine_path;
   std::string device = "auto";
   builder::ProfileRequest profile;
+  std::vector<std::string> disabled_passes;
   bool verbose = false;
 };
 
@@ -33,6 +34,8 @@ int build_command(const BuildCommandOptions& options) {
   builder::BuildOptions build_options;
   build_options.device = device;
   build_options.profile = options.profile;
+  build_options.disabled_passes = options.disabled_passes;
+  build_options.verbose_passes = options.verbose;
   const engine::EngineContents engine = builder::build_engine(std::move(model), build_options, &std::cout);
   size_t on_device = 0;
   for (const auto& [node, choice] : engine.kernel_choices) on_device += choice.rfind("cuda:", 0) == 0;
@@ -68,7 +71,10 @@ void add_build_command(CLI::App& app, int& exit_code) {
   command->add_option("--opt-edges", p.opt_edges, "num_edges to optimise for");
   command->add_option("--max-edges", p.max_edges, "Largest num_edges");
   command->add_option("--max-graphs", p.max_graphs, "Most graphs in one batch (bound on the values of batch + 1)");
-  command->add_flag("--verbose,-v", options->verbose, "Say what the importer does");
+  command->add_option("--disable-pass", options->disabled_passes,
+                      "Skip this optimisation pass (repeatable): constant_folding, shape_simplification, "
+                      "dead_code_elimination, ...");
+  command->add_flag("--verbose,-v", options->verbose, "Say what the importer and each optimisation pass do");
   command->callback([options, &exit_code] { exit_code = build_command(*options); });
 }
 

@@ -28,6 +28,7 @@ struct RunOptions {
   double atol = 1e-4;
   std::string check_against;
   bool allow_cast = false;
+  std::vector<std::string> disabled_passes;
   bool verbose = false;
 };
 
@@ -90,6 +91,9 @@ int run_command(const RunOptions& options) {
   engine::EngineContents engine;
   std::string device;
   if (!options.engine_path.empty()) {
+    if (!options.disabled_passes.empty())
+      fail_input("--disable-pass applies when a model is built: the passes of ", options.engine_path,
+                 " ran when it was built; rebuild it with gnnrt build --disable-pass, or run --onnx");
     engine = engine::read_engine_file(options.engine_path);
     device = options.device == "auto" ? engine.target.device : options.device;
     builder::check_engine_runs_here(engine, device, options.engine_path);
@@ -100,6 +104,8 @@ int run_command(const RunOptions& options) {
     import_options.verbose = options.verbose;
     builder::BuildOptions build_options;
     build_options.device = device;
+    build_options.disabled_passes = options.disabled_passes;
+    build_options.verbose_passes = options.verbose;
     // The same engine `gnnrt build` would write, built in memory.
     engine = builder::build_engine(onnx_import::import_onnx_file(options.onnx_path, import_options), build_options,
                                    options.verbose ? &std::cerr : nullptr);
@@ -159,7 +165,10 @@ void add_run_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"cpu"}));
   command->add_flag("--allow-cast", options->allow_cast,
                     "Convert inputs of a customary other dtype (float64 x, int32 edge_index) instead of refusing them");
-  command->add_flag("--verbose,-v", options->verbose, "Say what the importer and runtime do");
+  command->add_option("--disable-pass", options->disabled_passes,
+                      "With --onnx: skip this optimisation pass (repeatable): constant_folding, "
+                      "shape_simplification, dead_code_elimination, ...");
+  command->add_flag("--verbose,-v", options->verbose, "Say what the importer, each optimisation pass and the runtime do");
   command->callback([options, &exit_code] { exit_code = run_command(*options); });
 }
 

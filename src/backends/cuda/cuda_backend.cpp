@@ -1,5 +1,6 @@
 #include "backends/cuda/cuda_backend.h"
 
+#include <functional>
 #include <unordered_map>
 
 #include "backends/cuda/cuda_check.h"
@@ -120,6 +121,23 @@ class CudaBackend final : public runtime::DeviceBackend {
   Tensor to_host(const Tensor& tensor) override {
     if (tensor.on_host()) return tensor;
     return copy_to_host(tensor, stream_);
+  }
+
+  double time_call_ms(const std::function<void()>& work) override {
+    // Events are made per measurement: timing is for benchmarks, never on the hot path.
+    struct Event {
+      cudaEvent_t event = nullptr;
+      Event() { GNNRT_CUDA_CHECK(cudaEventCreate(&event)); }
+      ~Event() { cudaEventDestroy(event); }
+    };
+    const Event start, stop;
+    GNNRT_CUDA_CHECK(cudaEventRecord(start.event, stream_));
+    work();
+    GNNRT_CUDA_CHECK(cudaEventRecord(stop.event, stream_));
+    GNNRT_CUDA_CHECK(cudaEventSynchronize(stop.event));
+    float milliseconds = 0.0f;
+    GNNRT_CUDA_CHECK(cudaEventElapsedTime(&milliseconds, start.event, stop.event));
+    return milliseconds;
   }
 
   DeviceError finish() override {
