@@ -4,11 +4,13 @@
 
 #include <cstring>
 #include <memory>
+#include <type_traits>
 
 #include "backends/cpu/kernel_registry.h"
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/device_memory.h"
+#include "core/dispatch.h"
 #include "runtime/output_comparison.h"
 
 namespace gnnrt::testing {
@@ -110,7 +112,7 @@ ParityResult check_parity(const ir::Node& node, const std::vector<Tensor>& input
   context.cublas = resources.cublas;
   context.errors = resources.errors;
   context.allocate = [&allocator](DType dtype, Dims shape) { return allocator.allocate(dtype, std::move(shape)); };
-  context.to_host = [&resources](const Tensor& device) { return cuda::copy_to_host(device, resources.stream); };
+  context.to_host = [](const Tensor& device) { return cuda::copy_to_host(device, resources.stream); };
   std::vector<Tensor> cuda_outputs = registry.find(node.op_type)->run(node, cuda_inputs, context);
   GNNRT_CUDA_CHECK(cudaStreamSynchronize(resources.stream));
   cuda::DeviceErrorRecord record{};
@@ -130,6 +132,62 @@ ParityResult check_parity(const ir::Node& node, const std::vector<Tensor>& input
     EXPECT_TRUE(comparison.passed) << comparison.summary() << " first mismatch at " << comparison.first_mismatch;
   }
   return result;
+}
+
+ParityResult expect_cuda_parity(const ir::Node& node, const std::vector<Tensor>& inputs, ParityTolerance tolerance) {
+  ParityResult result = check_parity(node, inputs, tolerance);
+  EXPECT_TRUE(result.ran_on_cuda) << node.op_type << " was not taken by the CUDA backend";
+  return result;
+}
+
+DirectRun run_cuda_only(const ir::Node& node, const std::vector<Tensor>& inputs, int32_t site) {
+  cudaStream_t stream = nullptr;
+  GNNRT_CUDA_CHECK(cudaStreamCreate(&stream));
+  DirectRun run;
+  try {
+    Tensor record =
+        cuda::allocate_device_tensor(DType::UInt8, {static_cast<int64_t>(sizeof(cuda::DeviceErrorRecord))});
+    GNNRT_CUDA_CHECK(cudaMemsetAsync(record.raw(), 0, record.nbytes(), stream));
+    cuda::KernelInputs kernel_inputs;
+    for (const Tensor& t : inputs)
+      run.device_inputs.push_back(t.defined() ? cuda::copy_to_device(t, stream) : Tensor());
+    for (const Tensor& t : run.device_inputs) kernel_inputs.push_back(t.defined() ? &t : nullptr);
+    cuda::CudaKernelContext context;
+    context.stream = stream;
+    context.errors = static_cast<cuda::DeviceErrorRecord*>(record.raw());
+    context.site = site;
+    context.allocate = [](DType dtype, Dims shape) { return cuda::allocate_device_tensor(dtype, std::move(shape)); };
+    context.to_host = [stream](const Tensor& t) { return cuda::copy_to_host(t, stream); };
+    run.device_outputs = cuda::cuda_kernel_registry().find(node.op_type)->run(node, kernel_inputs, context);
+    for (const Tensor& output : run.device_outputs) run.outputs.push_back(cuda::copy_to_host(output, stream));
+    GNNRT_CUDA_CHECK(cudaStreamSynchronize(stream));
+    GNNRT_CUDA_CHECK(cudaMemcpy(&run.record, record.raw(), sizeof(run.record), cudaMemcpyDeviceToHost));
+  } catch (...) {
+    cudaStreamSynchronize(stream);
+    cudaStreamDestroy(stream);
+    throw;
+  }
+  GNNRT_CUDA_CHECK(cudaStreamDestroy(stream));
+  return run;
+}
+
+Tensor random_tensor(DType dtype, Dims shape, std::mt19937& rng, double low, double high) {
+  Tensor t(dtype == DType::Float16 ? DType::Float32 : dtype, std::move(shape));
+  dispatch_all(t.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* data = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      if constexpr (std::is_same_v<T, bool>) {
+        data[i] = std::uniform_int_distribution<int>(0, 1)(rng) == 1;
+      } else if constexpr (std::is_integral_v<T>) {
+        data[i] = static_cast<T>(std::uniform_int_distribution<int64_t>(static_cast<int64_t>(low),
+                                                                         static_cast<int64_t>(high))(rng));
+      } else if constexpr (std::is_floating_point_v<T>) {
+        data[i] = static_cast<T>(std::uniform_real_distribution<double>(low, high)(rng));
+      }
+    }
+  });
+  return dtype == DType::Float16 ? cast_tensor(t, DType::Float16) : t;
 }
 
 Tensor random_floats(Dims shape, std::mt19937& rng, float low, float high) {

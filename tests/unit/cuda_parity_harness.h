@@ -12,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "backends/cuda/device_errors.h"
 #include "gnnrt/tensor.h"
 #include "ir/graph.h"
+#include "ir_test_graphs.h"
 
 namespace gnnrt::testing {
 
@@ -37,7 +39,27 @@ struct ParityResult {
 ParityResult check_parity(const ir::Node& node, const std::vector<Tensor>& inputs,
                           ParityTolerance tolerance = {});
 
-// Random inputs (never all zeros).
+// check_parity for a node the CUDA backend must take: a `supports` that declined would otherwise
+// pass silently, so that is a failure too.
+ParityResult expect_cuda_parity(const ir::Node& node, const std::vector<Tensor>& inputs,
+                                ParityTolerance tolerance = {});
+
+// The CUDA kernel of `node` run alone (no CPU reference, no `supports` check) on device copies of
+// `inputs` (undefined tensors are omitted inputs), for inputs the CPU rejects up front, device
+// errors, aliasing and run-to-run comparisons. Errors are recorded under site id `site`; the
+// kernel's exceptions propagate.
+struct DirectRun {
+  std::vector<Tensor> device_inputs;
+  std::vector<Tensor> device_outputs;
+  std::vector<Tensor> outputs;  // host copies of device_outputs
+  cuda::DeviceErrorRecord record{};
+};
+DirectRun run_cuda_only(const ir::Node& node, const std::vector<Tensor>& inputs, int32_t site = 0);
+
+// Random inputs. random_tensor: values of any dtype in [low, high], uniform reals for float types
+// (float16 drawn as float32 and rounded), whole numbers for integers, about half true for bool.
+Tensor random_tensor(DType dtype, Dims shape, std::mt19937& rng, double low = -3.0, double high = 3.0);
+// Never all zeros.
 Tensor random_floats(Dims shape, std::mt19937& rng, float low = -2.0f, float high = 2.0f);
 Tensor random_indices(Dims shape, int64_t bound, std::mt19937& rng);  // int64 in [0, bound)
 // Power-law-ish targets: a few nodes receive most of the indices.
@@ -47,6 +69,23 @@ Tensor float_scalar(float value);
 
 // Builds an ir::Node with `op_type`, inputs named in0..inN-1, outputs out0..outM-1.
 ir::Node make_node(const std::string& op_type, size_t inputs, size_t outputs = 1);
+
+// Sets attribute `key` of `node`.
+inline void set_int(ir::Node& node, const std::string& key, int64_t value) {
+  node.attributes[key] = ir::test_graphs::int_attr(value);
+}
+inline void set_ints(ir::Node& node, const std::string& key, std::vector<int64_t> values) {
+  node.attributes[key] = ir::test_graphs::ints_attr(std::move(values));
+}
+inline void set_float(ir::Node& node, const std::string& key, float value) {
+  node.attributes[key] = ir::test_graphs::float_attr(value);
+}
+inline void set_string(ir::Node& node, const std::string& key, const std::string& value) {
+  node.attributes[key] = ir::test_graphs::string_attr(value);
+}
+inline void set_tensor(ir::Node& node, const std::string& key, Tensor value) {
+  node.attributes[key] = ir::test_graphs::tensor_attr(std::move(value));
+}
 
 }  // namespace gnnrt::testing
 

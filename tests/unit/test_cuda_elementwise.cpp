@@ -27,26 +27,6 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// Random values of any dtype in [low, high] (integers: whole numbers; bool: about half true).
-Tensor random_tensor(DType dtype, Dims shape, std::mt19937& rng, double low = -3.0, double high = 3.0) {
-  Tensor t(dtype == DType::Float16 ? DType::Float32 : dtype, std::move(shape));
-  dispatch_all(t.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    T* data = t.data<T>();
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      if constexpr (std::is_same_v<T, bool>) {
-        data[i] = std::uniform_int_distribution<int>(0, 1)(rng) == 1;
-      } else if constexpr (std::is_integral_v<T>) {
-        data[i] = static_cast<T>(std::uniform_int_distribution<int64_t>(static_cast<int64_t>(low),
-                                                                         static_cast<int64_t>(high))(rng));
-      } else if constexpr (std::is_floating_point_v<T>) {
-        data[i] = static_cast<T>(std::uniform_real_distribution<double>(low, high)(rng));
-      }
-    }
-  });
-  return dtype == DType::Float16 ? cast_tensor(t, DType::Float16) : t;
-}
-
 // Whole-number floats in [low, high], so that comparisons see ties.
 Tensor small_whole_numbers(DType dtype, Dims shape, std::mt19937& rng, int low = -2, int high = 2) {
   Tensor ints = random_tensor(DType::Int64, std::move(shape), rng, low, high);
@@ -81,32 +61,6 @@ Tensor nonzero_integers(DType dtype, Dims shape, std::mt19937& rng, int low = -5
   for (int64_t i = 0; i < t.numel(); ++i)
     if (t.data<int64_t>()[i] == 0) t.data<int64_t>()[i] = (i % 2) ? 3 : -2;
   return cast_tensor(t, dtype);
-}
-
-void set_int(ir::Node& node, const std::string& key, int64_t value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Int;
-  a.i = value;
-  node.attributes[key] = a;
-}
-void set_float(ir::Node& node, const std::string& key, float value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Float;
-  a.f = value;
-  node.attributes[key] = a;
-}
-void set_string(ir::Node& node, const std::string& key, const std::string& value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::String;
-  a.s = value;
-  node.attributes[key] = a;
-}
-
-// Parity that must actually have run on CUDA (a `supports` that declines would pass silently).
-ParityResult expect_parity(const ir::Node& node, const std::vector<Tensor>& inputs, ParityTolerance tolerance = {}) {
-  ParityResult result = check_parity(node, inputs, tolerance);
-  EXPECT_TRUE(result.ran_on_cuda) << node.op_type << " was not taken by the CUDA backend";
-  return result;
 }
 
 // Input shape pairs covering every indexing path: same shape (flat), scalar (flat), row and column
@@ -145,7 +99,7 @@ TEST(CudaElementwise, ArithmeticMatchesCpuForEveryDtypeAndBroadcast) {
             cpu::broadcast_shapes({shapes.first, shapes.second}, "") != shapes.first)
           continue;  // the slope must not change X's shape
         SCOPED_TRACE(std::string(op) + " " + std::string(dtype_name(dtype)) + " " + shapes_text(shapes));
-        expect_parity(make_node(op, 2), {random_tensor(dtype, shapes.first, rng, -50, 50),
+        expect_cuda_parity(make_node(op, 2), {random_tensor(dtype, shapes.first, rng, -50, 50),
                                          random_tensor(dtype, shapes.second, rng, -50, 50)});
       }
     }
@@ -161,12 +115,12 @@ TEST(CudaElementwise, DivAndModMatchCpuIncludingNegativeOperands) {
       const Tensor dividend = random_tensor(dtype, shapes.first, rng, -40, 40);
       const Tensor divisor = is_floating(dtype) ? random_tensor(dtype, shapes.second, rng, -5, 5)
                                                 : nonzero_integers(dtype, shapes.second, rng);
-      expect_parity(make_node("Div", 2), {dividend, divisor});
-      expect_parity(make_node("Mod", 2), {dividend, divisor});  // fmod defaults to 0
+      expect_cuda_parity(make_node("Div", 2), {dividend, divisor});
+      expect_cuda_parity(make_node("Mod", 2), {dividend, divisor});  // fmod defaults to 0
       for (int fmod : {0, 1}) {
         ir::Node node = make_node("Mod", 2);
         set_int(node, "fmod", fmod);
-        expect_parity(node, {dividend, divisor});
+        expect_cuda_parity(node, {dividend, divisor});
       }
     }
   }
@@ -178,19 +132,19 @@ TEST(CudaElementwise, IntegerEdgeCasesWrapAsOnTheCpu) {
   Tensor b = int64_vector({-1, 2, 2, -2, -7, 5});
   for (const char* op : {"Add", "Sub", "Mul", "Div", "Mod"}) {
     SCOPED_TRACE(op);
-    expect_parity(make_node(op, 2), {a, b});
+    expect_cuda_parity(make_node(op, 2), {a, b});
   }
   ir::Node fmod = make_node("Mod", 2);
   set_int(fmod, "fmod", 1);
-  expect_parity(fmod, {a, b});
+  expect_cuda_parity(fmod, {a, b});
   // int32: INT_MIN / -1 and wrap-around
   Tensor a32 = cast_tensor(int64_vector({std::numeric_limits<int32_t>::min(), 2147483647, -9, 9}), DType::Int32);
   Tensor b32 = cast_tensor(int64_vector({-1, 2, 4, -4}), DType::Int32);
   for (const char* op : {"Add", "Mul", "Div", "Mod", "Neg", "Abs"}) {
     SCOPED_TRACE(op);
     const bool unary = std::string(op) == "Neg" || std::string(op) == "Abs";
-    if (unary) expect_parity(make_node(op, 1), {a32});
-    else expect_parity(make_node(op, 2), {a32, b32});
+    if (unary) expect_cuda_parity(make_node(op, 1), {a32});
+    else expect_cuda_parity(make_node(op, 2), {a32, b32});
   }
 }
 
@@ -202,7 +156,7 @@ TEST(CudaElementwise, MaxMinPropagateNaNLikeTheCpu) {
     const Tensor b = with_specials(random_tensor(dtype, {9}, rng));
     for (const char* op : {"Max", "Min", "Add", "Mul", "Div", "PRelu"}) {
       SCOPED_TRACE(std::string(op) + " " + std::string(dtype_name(dtype)));
-      expect_parity(make_node(op, 2), {a, b});
+      expect_cuda_parity(make_node(op, 2), {a, b});
     }
   }
 }
@@ -218,12 +172,12 @@ TEST(CudaElementwise, PowMatchesCpuForMixedBaseAndExponentDtypes) {
                                                   : random_tensor(base_dtype, {50, 8}, rng, -4, 4);
       const Tensor exponent = is_floating(exponent_dtype) ? random_tensor(exponent_dtype, {8}, rng, -2.5, 2.5)
                                                           : random_tensor(exponent_dtype, {8}, rng, -3, 5);
-      expect_parity(make_node("Pow", 2), {base, exponent});
+      expect_cuda_parity(make_node("Pow", 2), {base, exponent});
     }
   }
   // GCN's degree normalisation: deg^-0.5 with zero degrees giving inf.
   Tensor degrees = small_whole_numbers(DType::Float32, {100, 1}, rng, 0, 9);
-  expect_parity(make_node("Pow", 2), {degrees, float_scalar(-0.5f)});
+  expect_cuda_parity(make_node("Pow", 2), {degrees, float_scalar(-0.5f)});
 }
 
 // ---------------------------------------------------------------- comparisons and logic
@@ -237,14 +191,14 @@ TEST(CudaElementwise, ComparisonsMatchCpuWithTies) {
       const Tensor b = small_whole_numbers(dtype, shapes.second, rng);
       for (const char* op : {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual"}) {
         SCOPED_TRACE(std::string(op) + " " + std::string(dtype_name(dtype)) + " " + shapes_text(shapes));
-        const ParityResult result = expect_parity(make_node(op, 2), {a, b});
+        const ParityResult result = expect_cuda_parity(make_node(op, 2), {a, b});
         if (!result.cuda_outputs.empty()) EXPECT_EQ(result.cuda_outputs[0].dtype(), DType::Bool);
       }
     }
   }
   // NaN compares false (and unequal to itself).
   const Tensor nans = with_specials(random_tensor(DType::Float32, {40}, rng));
-  for (const char* op : {"Equal", "Less", "GreaterOrEqual"}) expect_parity(make_node(op, 2), {nans, nans});
+  for (const char* op : {"Equal", "Less", "GreaterOrEqual"}) expect_cuda_parity(make_node(op, 2), {nans, nans});
 }
 
 TEST(CudaElementwise, LogicalOpsAndBoolEqualMatchCpu) {
@@ -255,11 +209,11 @@ TEST(CudaElementwise, LogicalOpsAndBoolEqualMatchCpu) {
     const Tensor b = random_tensor(DType::Bool, shapes.second, rng);
     for (const char* op : {"And", "Or", "Xor", "Equal"}) {
       SCOPED_TRACE(std::string(op) + " " + shapes_text(shapes));
-      expect_parity(make_node(op, 2), {a, b});
+      expect_cuda_parity(make_node(op, 2), {a, b});
     }
   }
-  expect_parity(make_node("Not", 1), {random_tensor(DType::Bool, {3, 77}, rng)});
-  expect_parity(make_node("Not", 1), {random_tensor(DType::Bool, {0, 4}, rng)});
+  expect_cuda_parity(make_node("Not", 1), {random_tensor(DType::Bool, {3, 77}, rng)});
+  expect_cuda_parity(make_node("Not", 1), {random_tensor(DType::Bool, {0, 4}, rng)});
 }
 
 // ---------------------------------------------------------------- variadic
@@ -275,7 +229,7 @@ TEST(CudaElementwise, VariadicOpsFoldOneToFourInputsWithBroadcasting) {
       for (const char* op : {"Sum", "Max", "Min", "Mean"}) {
         if (std::string(op) == "Mean" && !is_floating(dtype)) continue;
         SCOPED_TRACE(std::string(op) + " of " + std::to_string(count) + " " + std::string(dtype_name(dtype)));
-        expect_parity(make_node(op, count), inputs);
+        expect_cuda_parity(make_node(op, count), inputs);
       }
     }
   }
@@ -299,7 +253,7 @@ TEST(CudaElementwise, UnaryFloatOpsMatchCpuIncludingSpecialValues) {
       });
       for (const char* op : ops) {
         SCOPED_TRACE(std::string(op) + " " + std::string(dtype_name(dtype)) + shape_to_string(shape));
-        expect_parity(make_node(op, 1), {x}, ParityTolerance{1e-5, 1e-5});
+        expect_cuda_parity(make_node(op, 1), {x}, ParityTolerance{1e-5, 1e-5});
       }
     }
     // Log and Sqrt on positive inputs (negative ones give NaN on both sides, checked too).
@@ -307,8 +261,8 @@ TEST(CudaElementwise, UnaryFloatOpsMatchCpuIncludingSpecialValues) {
     const Tensor mixed = with_specials(random_tensor(dtype, {500}, rng, -5, 5));
     for (const char* op : {"Log", "Sqrt"}) {
       SCOPED_TRACE(std::string(op) + " " + std::string(dtype_name(dtype)));
-      expect_parity(make_node(op, 1), {positive});
-      expect_parity(make_node(op, 1), {mixed});
+      expect_cuda_parity(make_node(op, 1), {positive});
+      expect_cuda_parity(make_node(op, 1), {mixed});
     }
   }
 }
@@ -320,7 +274,7 @@ TEST(CudaElementwise, UnaryIntegerOpsMatchCpu) {
     const Tensor x = random_tensor(dtype, {257}, rng, -1000, 1000);
     for (const char* op : {"Neg", "Abs", "Sign", "Relu"}) {
       SCOPED_TRACE(std::string(op) + " " + std::string(dtype_name(dtype)));
-      expect_parity(make_node(op, 1), {x});
+      expect_cuda_parity(make_node(op, 1), {x});
     }
   }
 }
@@ -347,11 +301,11 @@ TEST(CudaElementwise, ActivationAttributesReachTheKernel) {
   set_int(inf_negative, "detect_positive", 0);
   for (const ir::Node& node : {leaky, elu, selu, hard, gelu, inf_positive, inf_negative}) {
     SCOPED_TRACE(node.op_type);
-    expect_parity(node, {x});
+    expect_cuda_parity(node, {x});
   }
   // Hand-checked values, independent of the CPU kernel: LeakyRelu(-2) = -0.74, Elu(1) = 1.
   ir::Node leaky_again = leaky;
-  const ParityResult result = expect_parity(leaky_again, {to_float_tensor({-2.0f, 1.0f})});
+  const ParityResult result = expect_cuda_parity(leaky_again, {to_float_tensor({-2.0f, 1.0f})});
   if (!result.cuda_outputs.empty()) {
     EXPECT_FLOAT_EQ(result.cuda_outputs[0].data<float>()[0], -0.74f);
     EXPECT_FLOAT_EQ(result.cuda_outputs[0].data<float>()[1], 1.0f);
@@ -370,12 +324,12 @@ TEST(CudaElementwise, ClipWithEveryCombinationOfBounds) {
     const Tensor high = cast_tensor(int64_vector({4}).reshaped({}), dtype);
     const Tensor inverted_low = cast_tensor(int64_vector({5}).reshaped({}), dtype);
     SCOPED_TRACE(dtype_name(dtype));
-    expect_parity(make_node("Clip", 1), {x});
-    expect_parity(make_node("Clip", 2), {x, low});
-    expect_parity(make_node("Clip", 3), {x, Tensor(), high});
-    expect_parity(make_node("Clip", 3), {x, low, high});
-    expect_parity(make_node("Clip", 3), {x, inverted_low, high});  // min > max gives max everywhere
-    expect_parity(make_node("Clip", 3), {random_tensor(dtype, {0, 3}, rng), low, high});
+    expect_cuda_parity(make_node("Clip", 1), {x});
+    expect_cuda_parity(make_node("Clip", 2), {x, low});
+    expect_cuda_parity(make_node("Clip", 3), {x, Tensor(), high});
+    expect_cuda_parity(make_node("Clip", 3), {x, low, high});
+    expect_cuda_parity(make_node("Clip", 3), {x, inverted_low, high});  // min > max gives max everywhere
+    expect_cuda_parity(make_node("Clip", 3), {random_tensor(dtype, {0, 3}, rng), low, high});
   }
 }
 
@@ -399,13 +353,13 @@ TEST(CudaElementwise, CastBetweenEveryInstantiatedDtype) {
       SCOPED_TRACE(std::string(dtype_name(from)) + " -> " + std::string(dtype_name(to)));
       ir::Node cast = make_node("Cast", 1);
       set_int(cast, "to", dtype_to_onnx(to));
-      expect_parity(cast, {x});
-      expect_parity(make_node("CastLike", 2), {x, Tensor(to, {1})});
+      expect_cuda_parity(cast, {x});
+      expect_cuda_parity(make_node("CastLike", 2), {x, Tensor(to, {1})});
     }
   }
   ir::Node empty_cast = make_node("Cast", 1);
   set_int(empty_cast, "to", dtype_to_onnx(DType::Int64));
-  expect_parity(empty_cast, {random_tensor(DType::Float32, {0}, rng)});
+  expect_cuda_parity(empty_cast, {random_tensor(DType::Float32, {0}, rng)});
 }
 
 TEST(CudaElementwise, WhereBroadcastsAllThreeInputsForEveryElementSize) {
@@ -422,7 +376,7 @@ TEST(CudaElementwise, WhereBroadcastsAllThreeInputsForEveryElementSize) {
   for (DType dtype : {DType::Float32, DType::Float64, DType::Float16, DType::Int32, DType::Int64, DType::Bool}) {
     for (const auto& shapes : cases) {
       SCOPED_TRACE(std::string(dtype_name(dtype)) + " condition " + shape_to_string(shapes[0]));
-      expect_parity(make_node("Where", 3), {random_tensor(DType::Bool, shapes[0], rng),
+      expect_cuda_parity(make_node("Where", 3), {random_tensor(DType::Bool, shapes[0], rng),
                                             random_tensor(dtype, shapes[1], rng), random_tensor(dtype, shapes[2], rng)});
     }
   }
@@ -441,20 +395,20 @@ TEST(CudaElementwise, GcnNormalisationChainOnSkewedDegreesMatchesCpu) {
   for (int64_t n = 0; n < kNodes; ++n) isolated += degrees.data<float>()[n] == 0.0f;
   ASSERT_GT(isolated, 0) << "the skewed generator should leave some nodes without edges";
 
-  const ParityResult scaled = expect_parity(make_node("Pow", 2), {degrees, float_scalar(-0.5f)});
+  const ParityResult scaled = expect_cuda_parity(make_node("Pow", 2), {degrees, float_scalar(-0.5f)});
   ASSERT_FALSE(scaled.cuda_outputs.empty());
   const Tensor& inv_sqrt = scaled.cuda_outputs[0];
-  const ParityResult infinite = expect_parity(make_node("IsInf", 1), {inv_sqrt});
+  const ParityResult infinite = expect_cuda_parity(make_node("IsInf", 1), {inv_sqrt});
   ASSERT_FALSE(infinite.cuda_outputs.empty());
   const ParityResult cleaned =
-      expect_parity(make_node("Where", 3), {infinite.cuda_outputs[0], float_scalar(0.0f), inv_sqrt});
+      expect_cuda_parity(make_node("Where", 3), {infinite.cuda_outputs[0], float_scalar(0.0f), inv_sqrt});
   ASSERT_FALSE(cleaned.cuda_outputs.empty());
   for (int64_t n = 0; n < kNodes; ++n) {  // independent check: 1/sqrt(deg), 0 for isolated nodes
     const float degree = degrees.data<float>()[n];
     const float expected = degree == 0.0f ? 0.0f : 1.0f / std::sqrt(degree);
     EXPECT_NEAR(cleaned.cuda_outputs[0].data<float>()[n], expected, 1e-6f) << "node " << n;
   }
-  expect_parity(make_node("Mul", 2), {cleaned.cuda_outputs[0], random_tensor(DType::Float32, {kNodes, 64}, rng)});
+  expect_cuda_parity(make_node("Mul", 2), {cleaned.cuda_outputs[0], random_tensor(DType::Float32, {kNodes, 64}, rng)});
 }
 
 // ---------------------------------------------------------------- sizes
@@ -464,9 +418,9 @@ TEST(CudaElementwise, LargeTensorsUseGridStrideLoopsCorrectly) {
   std::mt19937 rng(24);
   // More elements than one launch's threads (65536 blocks x 256), on the flat and the strided path.
   const Tensor big = random_tensor(DType::Float32, {4200, 4096}, rng);
-  expect_parity(make_node("Add", 2), {big, random_tensor(DType::Float32, {4096}, rng)});
-  expect_parity(make_node("Mul", 2), {big, float_scalar(0.5f)});
-  expect_parity(make_node("Relu", 1), {big});
+  expect_cuda_parity(make_node("Add", 2), {big, random_tensor(DType::Float32, {4096}, rng)});
+  expect_cuda_parity(make_node("Mul", 2), {big, float_scalar(0.5f)});
+  expect_cuda_parity(make_node("Relu", 1), {big});
 }
 
 TEST(CudaElementwise, RandomShapesMatchCpu) {
@@ -489,43 +443,16 @@ TEST(CudaElementwise, RandomShapesMatchCpu) {
     };
     const Dims a = derive(), b = derive(), c = derive();
     SCOPED_TRACE(shape_to_string(a) + " " + shape_to_string(b) + " " + shape_to_string(c));
-    expect_parity(make_node("Sub", 2), {random_tensor(DType::Float32, a, rng), random_tensor(DType::Float32, b, rng)});
-    expect_parity(make_node("Where", 3), {random_tensor(DType::Bool, a, rng), random_tensor(DType::Int64, b, rng),
+    expect_cuda_parity(make_node("Sub", 2), {random_tensor(DType::Float32, a, rng), random_tensor(DType::Float32, b, rng)});
+    expect_cuda_parity(make_node("Where", 3), {random_tensor(DType::Bool, a, rng), random_tensor(DType::Int64, b, rng),
                                           random_tensor(DType::Int64, c, rng)});
   }
 }
 
 // ---------------------------------------------------------------- device errors
 
-struct DirectRun {
-  std::vector<Tensor> outputs;  // host copies
-  cuda::DeviceErrorRecord record{};
-};
-
-// Runs the CUDA kernel alone (no CPU reference: for inputs the CPU rejects up front).
-DirectRun run_cuda_only(const ir::Node& node, const std::vector<Tensor>& inputs) {
-  cudaStream_t stream = nullptr;
-  GNNRT_CUDA_CHECK(cudaStreamCreate(&stream));
-  Tensor record = cuda::allocate_device_tensor(DType::UInt8, {static_cast<int64_t>(sizeof(cuda::DeviceErrorRecord))});
-  GNNRT_CUDA_CHECK(cudaMemsetAsync(record.raw(), 0, record.nbytes(), stream));
-  std::vector<Tensor> device_inputs;
-  cuda::KernelInputs kernel_inputs;
-  for (const Tensor& t : inputs) device_inputs.push_back(t.defined() ? cuda::copy_to_device(t, stream) : Tensor());
-  for (const Tensor& t : device_inputs) kernel_inputs.push_back(t.defined() ? &t : nullptr);
-  cuda::CudaKernelContext context;
-  context.stream = stream;
-  context.errors = static_cast<cuda::DeviceErrorRecord*>(record.raw());
-  context.site = 42;
-  context.allocate = [](DType dtype, Dims shape) { return cuda::allocate_device_tensor(dtype, std::move(shape)); };
-  context.to_host = [stream](const Tensor& t) { return cuda::copy_to_host(t, stream); };
-  DirectRun run;
-  for (const Tensor& output : cuda::cuda_kernel_registry().find(node.op_type)->run(node, kernel_inputs, context))
-    run.outputs.push_back(cuda::copy_to_host(output, stream));
-  GNNRT_CUDA_CHECK(cudaStreamSynchronize(stream));
-  GNNRT_CUDA_CHECK(cudaMemcpy(&run.record, record.raw(), sizeof(run.record), cudaMemcpyDeviceToHost));
-  GNNRT_CUDA_CHECK(cudaStreamDestroy(stream));
-  return run;
-}
+// Device errors are recorded under this site id.
+constexpr int32_t kSite = 42;
 
 TEST(CudaElementwise, IntegerDivisionByZeroIsADeviceErrorNotACrash) {
   GNNRT_SKIP_WITHOUT_GPU();
@@ -534,9 +461,9 @@ TEST(CudaElementwise, IntegerDivisionByZeroIsADeviceErrorNotACrash) {
       SCOPED_TRACE(std::string(op) + " " + std::string(dtype_name(dtype)));
       const Tensor dividend = cast_tensor(int64_vector({10, 20, 30, 40, 50, 60}).reshaped({2, 3}), dtype);
       const Tensor divisor = cast_tensor(int64_vector({5, 0, 7}), dtype);  // zero at flat index 1
-      const DirectRun run = run_cuda_only(make_node(op, 2), {dividend, divisor});
+      const DirectRun run = run_cuda_only(make_node(op, 2), {dividend, divisor}, kSite);
       EXPECT_EQ(run.record.code, cuda::kDivisionByZero);
-      EXPECT_EQ(run.record.site, 42);
+      EXPECT_EQ(run.record.site, kSite);
       EXPECT_EQ(run.record.value, 1);  // the divisor's flat index
       EXPECT_EQ(run.record.bound, 3);  // the divisor's element count
       ASSERT_EQ(run.outputs.size(), 1u);

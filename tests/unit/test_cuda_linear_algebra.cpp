@@ -22,19 +22,6 @@ namespace {
 constexpr ParityTolerance kFloat32Product{1e-4, 1e-4};
 constexpr ParityTolerance kFloat64Product{1e-10, 1e-10};
 
-void set_int(ir::Node& node, const std::string& key, int64_t value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Int;
-  a.i = value;
-  node.attributes[key] = a;
-}
-void set_float(ir::Node& node, const std::string& key, float value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Float;
-  a.f = value;
-  node.attributes[key] = a;
-}
-
 Tensor matrix(Dims shape, std::mt19937& rng, DType dtype = DType::Float32) {
   const Tensor values = random_floats(std::move(shape), rng, -1.0f, 1.0f);
   return dtype == DType::Float32 ? values : cast_tensor(values, dtype);
@@ -42,9 +29,7 @@ Tensor matrix(Dims shape, std::mt19937& rng, DType dtype = DType::Float32) {
 
 ParityResult expect_parity(const ir::Node& node, const std::vector<Tensor>& inputs,
                            ParityTolerance tolerance = kFloat32Product) {
-  ParityResult result = check_parity(node, inputs, tolerance);
-  EXPECT_TRUE(result.ran_on_cuda) << node.op_type << " was not taken by the CUDA backend";
-  return result;
+  return expect_cuda_parity(node, inputs, tolerance);
 }
 
 // ---------------------------------------------------------------- MatMul

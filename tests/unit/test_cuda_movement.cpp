@@ -30,8 +30,8 @@ constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 // Copies are exact: any difference is a bug, not rounding.
 constexpr ParityTolerance kExact{0.0, 0.0};
 
-// Random values of any dtype; integers and bools are whole numbers in [low, high].
-Tensor random_tensor(DType dtype, Dims shape, std::mt19937& rng, double low = -50.0, double high = 50.0) {
+// Random multiples of 1/8 in [low, high] cast to `dtype` (bool: whether the value is > 0).
+Tensor eighths_tensor(DType dtype, Dims shape, std::mt19937& rng, double low = -50.0, double high = 50.0) {
   Tensor values(DType::Float64, std::move(shape));
   std::uniform_real_distribution<double> dist(low, high);
   for (int64_t i = 0; i < values.numel(); ++i) values.data<double>()[i] = std::round(dist(rng) * 8.0) / 8.0;
@@ -51,63 +51,9 @@ Tensor scalar_of(DType dtype, double value) {
   return cast_tensor(t, dtype);
 }
 
-void set_int(ir::Node& node, const std::string& key, int64_t value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Int;
-  a.i = value;
-  node.attributes[key] = a;
-}
-void set_ints(ir::Node& node, const std::string& key, std::vector<int64_t> values) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Ints;
-  a.ints = std::move(values);
-  node.attributes[key] = a;
-}
-void set_string(ir::Node& node, const std::string& key, const std::string& value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::String;
-  a.s = value;
-  node.attributes[key] = a;
-}
-void set_tensor(ir::Node& node, const std::string& key, Tensor value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Tensor;
-  a.t = std::move(value);
-  node.attributes[key] = a;
-}
-
 ParityResult expect_parity(const ir::Node& node, const std::vector<Tensor>& inputs,
                            ParityTolerance tolerance = kExact) {
-  ParityResult result = check_parity(node, inputs, tolerance);
-  EXPECT_TRUE(result.ran_on_cuda) << node.op_type << " was not taken by the CUDA backend";
-  return result;
-}
-
-// Runs the CUDA kernel alone and returns its device outputs and its device inputs, to check
-// aliasing (views must share the input's device pointer).
-struct DeviceRun {
-  std::vector<Tensor> device_inputs;
-  std::vector<Tensor> device_outputs;
-  std::vector<Tensor> host_outputs;
-};
-
-DeviceRun run_on_device(const ir::Node& node, const std::vector<Tensor>& inputs) {
-  static cudaStream_t stream = [] {
-    cudaStream_t s = nullptr;
-    GNNRT_CUDA_CHECK(cudaStreamCreate(&s));
-    return s;
-  }();
-  DeviceRun run;
-  cuda::KernelInputs kernel_inputs;
-  for (const Tensor& t : inputs) run.device_inputs.push_back(t.defined() ? cuda::copy_to_device(t, stream) : Tensor());
-  for (const Tensor& t : run.device_inputs) kernel_inputs.push_back(t.defined() ? &t : nullptr);
-  cuda::CudaKernelContext context;
-  context.stream = stream;
-  context.allocate = [](DType dtype, Dims shape) { return cuda::allocate_device_tensor(dtype, std::move(shape)); };
-  context.to_host = [](const Tensor& t) { return cuda::copy_to_host(t, stream); };
-  run.device_outputs = cuda::cuda_kernel_registry().find(node.op_type)->run(node, kernel_inputs, context);
-  for (const Tensor& output : run.device_outputs) run.host_outputs.push_back(cuda::copy_to_host(output, stream));
-  return run;
+  return expect_cuda_parity(node, inputs, tolerance);
 }
 
 // ---------------------------------------------------------------- views
@@ -115,7 +61,7 @@ DeviceRun run_on_device(const ir::Node& node, const std::vector<Tensor>& inputs)
 TEST(CudaMovement, ViewOpsMatchCpuAndShareTheInputsDeviceStorage) {
   GNNRT_SKIP_WITHOUT_GPU();
   std::mt19937 rng(1);
-  const Tensor x = random_tensor(DType::Float32, {2, 3, 1, 4}, rng);
+  const Tensor x = eighths_tensor(DType::Float32, {2, 3, 1, 4}, rng);
   struct Case {
     std::string op;
     std::vector<Tensor> extra;
@@ -139,34 +85,34 @@ TEST(CudaMovement, ViewOpsMatchCpuAndShareTheInputsDeviceStorage) {
     std::vector<Tensor> inputs{x};
     inputs.insert(inputs.end(), c.extra.begin(), c.extra.end());
     expect_parity(node, inputs);
-    const DeviceRun run = run_on_device(node, inputs);
+    const DirectRun run = run_cuda_only(node, inputs);
     ASSERT_EQ(run.device_outputs.size(), 1u);
     EXPECT_EQ(run.device_outputs[0].shape(), c.expected);
     EXPECT_EQ(run.device_outputs[0].raw(), run.device_inputs[0].raw()) << "not a view";
     EXPECT_FALSE(run.device_outputs[0].on_host());
-    ASSERT_EQ(run.host_outputs[0].numel(), x.numel());
-    EXPECT_EQ(std::memcmp(run.host_outputs[0].raw(), x.raw(), x.nbytes()), 0);
+    ASSERT_EQ(run.outputs[0].numel(), x.numel());
+    EXPECT_EQ(std::memcmp(run.outputs[0].raw(), x.raw(), x.nbytes()), 0);
   }
   // An empty tensor reshapes too.
-  expect_parity(make_node("Reshape", 2), {random_tensor(DType::Int64, {0, 5}, rng), int_vector({5, 0, -1})});
+  expect_parity(make_node("Reshape", 2), {eighths_tensor(DType::Int64, {0, 5}, rng), int_vector({5, 0, -1})});
 }
 
 TEST(CudaMovement, DropoutIsAViewAndItsMaskIsAllTrue) {
   GNNRT_SKIP_WITHOUT_GPU();
   std::mt19937 rng(2);
-  const Tensor x = random_tensor(DType::Float32, {7, 3}, rng);
+  const Tensor x = eighths_tensor(DType::Float32, {7, 3}, rng);
   ir::Node node = make_node("Dropout", 1, 2);
   const ParityResult parity = expect_parity(node, {x});
   ASSERT_EQ(parity.cuda_outputs.size(), 2u);
   const Tensor& mask = parity.cuda_outputs[1];
   ASSERT_EQ(mask.dtype(), DType::Bool);
   for (int64_t i = 0; i < mask.numel(); ++i) EXPECT_TRUE(mask.data<bool>()[i]) << i;
-  const DeviceRun run = run_on_device(make_node("Dropout", 1), {x});
+  const DirectRun run = run_cuda_only(make_node("Dropout", 1), {x});
   ASSERT_EQ(run.device_outputs.size(), 1u);
   EXPECT_EQ(run.device_outputs[0].raw(), run.device_inputs[0].raw());
   // training_mode = false as an explicit input is fine; true is the user's error on both backends.
   expect_parity(make_node("Dropout", 3), {x, scalar_of(DType::Float32, 0.5), scalar_of(DType::Bool, 0)});
-  EXPECT_THROW(run_on_device(make_node("Dropout", 3), {x, scalar_of(DType::Float32, 0.5), scalar_of(DType::Bool, 1)}),
+  EXPECT_THROW(run_cuda_only(make_node("Dropout", 3), {x, scalar_of(DType::Float32, 0.5), scalar_of(DType::Bool, 1)}),
                Error);
 }
 
@@ -189,7 +135,7 @@ TEST(CudaMovement, ConcatMatchesCpuOnRandomShapesAndAxes) {
     for (int p = 0; p < parts; ++p) {
       Dims part = shape;
       part[a] = dim_dist(rng);  // 0 sometimes: an empty part
-      inputs.push_back(random_tensor(dtype, part, rng));
+      inputs.push_back(eighths_tensor(dtype, part, rng));
     }
     SCOPED_TRACE(cat("trial ", trial, " ", inputs[0].describe(), " axis ", axis));
     ir::Node node = make_node("Concat", inputs.size());
@@ -209,14 +155,14 @@ TEST(CudaMovement, ConcatOfEdgeIndexWithSelfLoopsAndLegacyEmptyInputs) {
   // torch.cat's legacy empty [0] beside tensors of another rank adds nothing.
   ir::Node legacy = make_node("Concat", 3);
   set_int(legacy, "axis", 0);
-  expect_parity(legacy, {random_tensor(DType::Float32, {0}, rng), random_tensor(DType::Float32, {3, 2}, rng),
-                         random_tensor(DType::Float32, {1, 2}, rng)});
+  expect_parity(legacy, {eighths_tensor(DType::Float32, {0}, rng), eighths_tensor(DType::Float32, {3, 2}, rng),
+                         eighths_tensor(DType::Float32, {1, 2}, rng)});
 }
 
 TEST(CudaMovement, SplitMatchesCpuWithSizesEvenAndNumOutputs) {
   GNNRT_SKIP_WITHOUT_GPU();
   std::mt19937 rng(5);
-  const Tensor x = random_tensor(DType::Float32, {4, 7, 3}, rng);
+  const Tensor x = eighths_tensor(DType::Float32, {4, 7, 3}, rng);
   ir::Node sized = make_node("Split", 2, 3);
   set_int(sized, "axis", -2);
   expect_parity(sized, {x, int_vector({2, 0, 5})});
@@ -225,10 +171,10 @@ TEST(CudaMovement, SplitMatchesCpuWithSizesEvenAndNumOutputs) {
   ir::Node chunks = make_node("Split", 1, 3);
   set_int(chunks, "axis", 1);
   set_int(chunks, "num_outputs", 3);  // 3, 3, 1
-  expect_parity(chunks, {random_tensor(DType::Int64, {2, 7}, rng)});
+  expect_parity(chunks, {eighths_tensor(DType::Int64, {2, 7}, rng)});
   ir::Node empty = make_node("Split", 1, 2);
   set_int(empty, "axis", 1);
-  expect_parity(empty, {random_tensor(DType::Bool, {0, 4}, rng)});
+  expect_parity(empty, {eighths_tensor(DType::Bool, {0, 4}, rng)});
 }
 
 // ---------------------------------------------------------------- Slice, Transpose, Expand, Tile
@@ -242,7 +188,7 @@ TEST(CudaMovement, SliceMatchesCpuForAnyStepsAndBounds) {
     const int rank = rank_dist(rng);
     Dims shape;
     for (int d = 0; d < rank; ++d) shape.push_back(dim_dist(rng) + (trial % 4 == 0 ? 0 : 1));
-    const Tensor x = random_tensor(trial % 2 ? DType::Float32 : DType::Int64, shape, rng);
+    const Tensor x = eighths_tensor(trial % 2 ? DType::Float32 : DType::Int64, shape, rng);
     std::vector<int64_t> starts, ends, axes, steps;
     std::vector<int64_t> candidates;
     for (int d = 0; d < rank; ++d) candidates.push_back(d);
@@ -263,7 +209,7 @@ TEST(CudaMovement, SliceMatchesCpuForAnyStepsAndBounds) {
     expect_parity(make_node("Slice", 5), {x, int_vector(starts), int_vector(ends), int_vector(axes), int_vector(steps)});
   }
   // Without axes and steps; int32 parameters; a full slice.
-  const Tensor x = random_tensor(DType::Float32, {5, 6}, rng);
+  const Tensor x = eighths_tensor(DType::Float32, {5, 6}, rng);
   expect_parity(make_node("Slice", 3), {x, int_vector({1, 2}, DType::Int32), int_vector({4, -1}, DType::Int32)});
   expect_parity(make_node("Slice", 3), {x, int_vector({0}), int_vector({kMax})});
 }
@@ -282,14 +228,14 @@ TEST(CudaMovement, TransposeMatchesCpuForRandomPermutations) {
     std::shuffle(perm.begin(), perm.end(), rng);
     ir::Node node = make_node("Transpose", 1);
     if (trial % 4 != 0) set_ints(node, "perm", perm);  // else the default: reversed dims
-    const Tensor x = random_tensor(dtypes[trial % 5], shape, rng);
+    const Tensor x = eighths_tensor(dtypes[trial % 5], shape, rng);
     SCOPED_TRACE(cat("trial ", trial, " ", x.describe(), " perm ", shape_to_string(perm)));
     expect_parity(node, {x});
   }
   // GAT's heads swap on a larger tensor: [N, H, F] -> [H, N, F].
   ir::Node heads = make_node("Transpose", 1);
   set_ints(heads, "perm", {1, 0, 2});
-  expect_parity(heads, {random_tensor(DType::Float32, {333, 8, 17}, rng)});
+  expect_parity(heads, {eighths_tensor(DType::Float32, {333, 8, 17}, rng)});
 }
 
 TEST(CudaMovement, ExpandMatchesCpuIncludingAddedDimsAndViews) {
@@ -310,8 +256,8 @@ TEST(CudaMovement, ExpandMatchesCpuIncludingAddedDimsAndViews) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(shape_to_string(c.input) + " to " + shape_to_string(c.shape));
-    expect_parity(make_node("Expand", 2), {random_tensor(DType::Float32, c.input, rng), int_vector(c.shape)});
-    expect_parity(make_node("Expand", 2), {random_tensor(DType::Int64, c.input, rng), int_vector(c.shape)});
+    expect_parity(make_node("Expand", 2), {eighths_tensor(DType::Float32, c.input, rng), int_vector(c.shape)});
+    expect_parity(make_node("Expand", 2), {eighths_tensor(DType::Int64, c.input, rng), int_vector(c.shape)});
   }
 }
 
@@ -327,7 +273,7 @@ TEST(CudaMovement, TileMatchesCpuIncludingZeroRepeats) {
       shape.push_back(dim_dist(rng));
       repeats.push_back(trial % 6 == 0 ? repeat_dist(rng) : repeat_dist(rng) + 1);
     }
-    const Tensor x = random_tensor(trial % 2 ? DType::Int64 : DType::Float32, shape, rng);
+    const Tensor x = eighths_tensor(trial % 2 ? DType::Int64 : DType::Float32, shape, rng);
     SCOPED_TRACE(cat("trial ", trial, " ", x.describe(), " repeats ", shape_to_string(repeats)));
     expect_parity(make_node("Tile", 2), {x, int_vector(repeats)});
   }
@@ -340,7 +286,7 @@ TEST(CudaMovement, TileMatchesCpuIncludingZeroRepeats) {
 TEST(CudaMovement, PadMatchesCpuInEveryModeWithCroppingAndAxes) {
   GNNRT_SKIP_WITHOUT_GPU();
   std::mt19937 rng(10);
-  const Tensor x = random_tensor(DType::Float32, {3, 4, 5}, rng);
+  const Tensor x = eighths_tensor(DType::Float32, {3, 4, 5}, rng);
   for (const char* mode : {"constant", "edge", "reflect"}) {
     SCOPED_TRACE(mode);
     ir::Node node = make_node("Pad", 2);
@@ -354,10 +300,10 @@ TEST(CudaMovement, PadMatchesCpuInEveryModeWithCroppingAndAxes) {
   }
   ir::Node valued = make_node("Pad", 3);
   expect_parity(valued, {x, int_vector({1, 1, 1, 1, 1, 1}), scalar_of(DType::Float32, -7.5f)});
-  expect_parity(valued, {random_tensor(DType::Int64, {2, 3}, rng), int_vector({0, 2, 1, 0}), scalar_of(DType::Int64, 9)});
-  expect_parity(valued, {random_tensor(DType::Bool, {2, 3}, rng), int_vector({1, 1, 1, 1}), scalar_of(DType::Bool, 1)});
-  expect_parity(make_node("Pad", 2), {random_tensor(DType::Float32, {0, 3}, rng), int_vector({1, 0, 1, 0})});
-  expect_parity(make_node("Pad", 2), {random_tensor(DType::Float32, {2, 3}, rng), int_vector({-1, 0, -1, 0})});
+  expect_parity(valued, {eighths_tensor(DType::Int64, {2, 3}, rng), int_vector({0, 2, 1, 0}), scalar_of(DType::Int64, 9)});
+  expect_parity(valued, {eighths_tensor(DType::Bool, {2, 3}, rng), int_vector({1, 1, 1, 1}), scalar_of(DType::Bool, 1)});
+  expect_parity(make_node("Pad", 2), {eighths_tensor(DType::Float32, {0, 3}, rng), int_vector({1, 0, 1, 0})});
+  expect_parity(make_node("Pad", 2), {eighths_tensor(DType::Float32, {2, 3}, rng), int_vector({-1, 0, -1, 0})});
 }
 
 // ---------------------------------------------------------------- ConstantOfShape, Range

@@ -27,23 +27,6 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// Random values of any arithmetic dtype in [low, high] (integers: whole numbers).
-Tensor random_tensor(DType dtype, Dims shape, std::mt19937& rng, double low = -3.0, double high = 3.0) {
-  Tensor t(dtype, std::move(shape));
-  dispatch_arithmetic(dtype, "random_tensor", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    T* data = t.data<T>();
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      if constexpr (std::is_integral_v<T>)
-        data[i] = static_cast<T>(std::uniform_int_distribution<int64_t>(static_cast<int64_t>(low),
-                                                                         static_cast<int64_t>(high))(rng));
-      else
-        data[i] = static_cast<T>(std::uniform_real_distribution<double>(low, high)(rng));
-    }
-  });
-  return t;
-}
-
 // `t` with NaN, +-inf and -0 at every 13th element, deterministically.
 Tensor with_specials(Tensor t, int64_t every = 13) {
   const double specials[] = {kNaN, kInf, -kInf, -0.0};
@@ -52,31 +35,6 @@ Tensor with_specials(Tensor t, int64_t every = 13) {
     for (int64_t i = 0; i < t.numel(); i += every) t.data<T>()[i] = static_cast<T>(specials[(i / every) % 4]);
   });
   return t;
-}
-
-void set_int(ir::Node& node, const std::string& key, int64_t value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Int;
-  a.i = value;
-  node.attributes[key] = a;
-}
-void set_ints(ir::Node& node, const std::string& key, std::vector<int64_t> values) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Ints;
-  a.ints = std::move(values);
-  node.attributes[key] = a;
-}
-void set_float(ir::Node& node, const std::string& key, float value) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::Float;
-  a.f = value;
-  node.attributes[key] = a;
-}
-
-ParityResult expect_parity(const ir::Node& node, const std::vector<Tensor>& inputs, ParityTolerance tolerance = {}) {
-  ParityResult result = check_parity(node, inputs, tolerance);
-  EXPECT_TRUE(result.ran_on_cuda) << node.op_type << " was not taken by the CUDA backend";
-  return result;
 }
 
 const char* kReduceOps[] = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2",
@@ -122,7 +80,7 @@ TEST(CudaReduction, ReduceOpsMatchCpuOverEveryAxisSet) {
             for (int64_t a : axes) axes_text += std::to_string(a) + " ";
             SCOPED_TRACE(std::string(op) + " " + std::string(dtype_name(dtype)) + shape_to_string(c.shape) +
                          " axes " + axes_text + "keepdims " + std::to_string(keepdims));
-            expect_parity(node, inputs);
+            expect_cuda_parity(node, inputs);
           }
         }
       }
@@ -138,12 +96,12 @@ TEST(CudaReduction, AxesAttributeAndNoopWithEmptyAxes) {
     SCOPED_TRACE(op);
     ir::Node attribute_form = make_node(op, 1);  // opset < 18: axes as an attribute
     set_ints(attribute_form, "axes", {-1});
-    expect_parity(attribute_form, {x});
+    expect_cuda_parity(attribute_form, {x});
     ir::Node noop = make_node(op, 2);  // empty axes with noop_with_empty_axes: nothing folded
     set_int(noop, "noop_with_empty_axes", 1);
-    expect_parity(noop, {x, Tensor(DType::Int64, {0})});
+    expect_cuda_parity(noop, {x, Tensor(DType::Int64, {0})});
     ir::Node all = make_node(op, 2);  // empty axes without it: everything folded
-    expect_parity(all, {x, Tensor(DType::Int64, {0})});
+    expect_cuda_parity(all, {x, Tensor(DType::Int64, {0})});
   }
 }
 
@@ -155,7 +113,7 @@ TEST(CudaReduction, NaNAndInfinitiesPropagateLikeTheCpu) {
     for (const char* op : kReduceOps) {
       for (int64_t axis : {0, 1}) {
         SCOPED_TRACE(std::string(op) + " axis " + std::to_string(axis));
-        expect_parity(make_node(op, 2), {x, int64_vector({axis})});
+        expect_cuda_parity(make_node(op, 2), {x, int64_vector({axis})});
       }
     }
   }
@@ -183,15 +141,15 @@ TEST(CudaReduction, LongReductionsSplitIntoChunksMatchCpu) {
         std::vector<Tensor> inputs{is_floating(dtype) ? random_tensor(dtype, c.shape, rng, -3, 3)
                                                           : random_tensor(dtype, c.shape, rng, 0, 100000)};
         if (!c.axes.empty()) inputs.push_back(int64_vector(c.axes));
-        expect_parity(node, inputs);
+        expect_cuda_parity(node, inputs);
       }
     }
   }
   // Integer sums wrap modulo 2^64 identically whatever the split.
   Tensor huge = random_tensor(DType::Int64, {1, 200000}, rng, 0, 1);
   for (int64_t i = 0; i < huge.numel(); ++i) huge.data<int64_t>()[i] = std::numeric_limits<int64_t>::max() - i;
-  expect_parity(make_node("ReduceSum", 1), {huge});
-  expect_parity(make_node("ReduceProd", 1), {huge});
+  expect_cuda_parity(make_node("ReduceSum", 1), {huge});
+  expect_cuda_parity(make_node("ReduceProd", 1), {huge});
 }
 
 // ---------------------------------------------------------------- ArgMax / ArgMin
@@ -219,7 +177,7 @@ TEST(CudaReduction, ArgMaxArgMinMatchCpuWithTiesAndNaN) {
             set_int(node, "keepdims", keepdims);
             SCOPED_TRACE(std::string(op) + " " + std::string(dtype_name(dtype)) + shape_to_string(c.shape) +
                          " axis " + std::to_string(c.axis) + " last " + std::to_string(select_last));
-            const ParityResult result = expect_parity(node, {x});
+            const ParityResult result = expect_cuda_parity(node, {x});
             if (!result.cuda_outputs.empty()) EXPECT_EQ(result.cuda_outputs[0].dtype(), DType::Int64);
           }
         }
@@ -232,13 +190,13 @@ TEST(CudaReduction, ArgMaxArgMinMatchCpuWithTiesAndNaN) {
   std::memcpy(row.raw(), values, sizeof(values));
   ir::Node first = make_node("ArgMax", 1);
   set_int(first, "axis", 1);
-  const ParityResult nan_result = expect_parity(first, {row});
+  const ParityResult nan_result = expect_cuda_parity(first, {row});
   if (!nan_result.cuda_outputs.empty()) EXPECT_EQ(nan_result.cuda_outputs[0].data<int64_t>()[0], 4);
   Tensor clean = cast_tensor(int64_vector({1, 5, 2, 5, 0, 5}).reshaped({1, 6}), DType::Float32);
-  const ParityResult first_result = expect_parity(first, {clean});
+  const ParityResult first_result = expect_cuda_parity(first, {clean});
   if (!first_result.cuda_outputs.empty()) EXPECT_EQ(first_result.cuda_outputs[0].data<int64_t>()[0], 1);
   set_int(first, "select_last_index", 1);
-  const ParityResult last_result = expect_parity(first, {clean});
+  const ParityResult last_result = expect_cuda_parity(first, {clean});
   if (!last_result.cuda_outputs.empty()) EXPECT_EQ(last_result.cuda_outputs[0].data<int64_t>()[0], 5);
 }
 
@@ -268,7 +226,7 @@ TEST(CudaReduction, SoftmaxAndLogSoftmaxMatchCpuOnEveryPath) {
         set_int(node, "axis", c.axis);
         SCOPED_TRACE(std::string(op) + " " + std::string(dtype_name(dtype)) + shape_to_string(c.shape) + " axis " +
                      std::to_string(c.axis));
-        expect_parity(node, {x});
+        expect_cuda_parity(node, {x});
       }
     }
   }
@@ -276,7 +234,7 @@ TEST(CudaReduction, SoftmaxAndLogSoftmaxMatchCpuOnEveryPath) {
   Tensor masked = random_tensor(DType::Float32, {6, 40}, rng);
   for (int64_t i = 0; i < 40; i += 3) masked.data<float>()[i] = -INFINITY;
   masked.data<float>()[5 * 40 + 7] = NAN;
-  for (const char* op : {"Softmax", "LogSoftmax"}) expect_parity(make_node(op, 1), {masked});
+  for (const char* op : {"Softmax", "LogSoftmax"}) expect_cuda_parity(make_node(op, 1), {masked});
 }
 
 // ---------------------------------------------------------------- CumSum
@@ -303,7 +261,7 @@ TEST(CudaReduction, CumSumMatchesCpuForEveryMode) {
                        std::to_string(reverse));
           const Tensor axis = reverse ? cast_tensor(int64_vector({c.axis}).reshaped({}), DType::Int32)
                                       : int64_vector({c.axis}).reshaped({});
-          expect_parity(node, {x, axis});
+          expect_cuda_parity(node, {x, axis});
         }
       }
     }
@@ -321,7 +279,7 @@ TEST(CudaReduction, BatchNormalizationMatchesCpu) {
       ir::Node node = make_node("BatchNormalization", 5);
       set_float(node, "epsilon", 1e-3f);
       SCOPED_TRACE(std::string(dtype_name(dtype)) + shape_to_string(shape));
-      expect_parity(node, {random_tensor(dtype, shape, rng, -5, 5), random_tensor(dtype, {channels}, rng, 0.5, 2),
+      expect_cuda_parity(node, {random_tensor(dtype, shape, rng, -5, 5), random_tensor(dtype, {channels}, rng, 0.5, 2),
                            random_tensor(dtype, {channels}, rng, -1, 1), random_tensor(dtype, {channels}, rng, -1, 1),
                            random_tensor(dtype, {channels}, rng, 0.1, 3)});
     }
@@ -360,7 +318,7 @@ TEST(CudaReduction, LayerNormalizationMatchesCpuWithOptionalInputsAndOutputs) {
           SCOPED_TRACE(std::string(dtype_name(dtype)) + shape_to_string(c.shape) + " axis " +
                        std::to_string(c.axis) + " outputs " + std::to_string(outputs) + " stash " +
                        std::to_string(stash));
-          expect_parity(node, inputs);
+          expect_cuda_parity(node, inputs);
         }
       }
     }
@@ -368,35 +326,6 @@ TEST(CudaReduction, LayerNormalizationMatchesCpuWithOptionalInputsAndOutputs) {
 }
 
 // ---------------------------------------------------------------- determinism, errors, supports
-
-// Runs the CUDA kernel alone and returns host copies of its outputs.
-std::vector<Tensor> run_cuda_only(const ir::Node& node, const std::vector<Tensor>& inputs) {
-  cudaStream_t stream = nullptr;
-  GNNRT_CUDA_CHECK(cudaStreamCreate(&stream));
-  Tensor record = cuda::allocate_device_tensor(DType::UInt8, {static_cast<int64_t>(sizeof(cuda::DeviceErrorRecord))});
-  GNNRT_CUDA_CHECK(cudaMemsetAsync(record.raw(), 0, record.nbytes(), stream));
-  std::vector<Tensor> device_inputs;
-  cuda::KernelInputs kernel_inputs;
-  for (const Tensor& t : inputs) device_inputs.push_back(cuda::copy_to_device(t, stream));
-  for (const Tensor& t : device_inputs) kernel_inputs.push_back(&t);
-  cuda::CudaKernelContext context;
-  context.stream = stream;
-  context.errors = static_cast<cuda::DeviceErrorRecord*>(record.raw());
-  context.allocate = [](DType dtype, Dims shape) { return cuda::allocate_device_tensor(dtype, std::move(shape)); };
-  context.to_host = [stream](const Tensor& t) { return cuda::copy_to_host(t, stream); };
-  std::vector<Tensor> outputs;
-  try {
-    for (const Tensor& output : cuda::cuda_kernel_registry().find(node.op_type)->run(node, kernel_inputs, context))
-      outputs.push_back(cuda::copy_to_host(output, stream));
-  } catch (...) {
-    cudaStreamSynchronize(stream);
-    cudaStreamDestroy(stream);
-    throw;
-  }
-  GNNRT_CUDA_CHECK(cudaStreamSynchronize(stream));
-  GNNRT_CUDA_CHECK(cudaStreamDestroy(stream));
-  return outputs;
-}
 
 bool same_bytes(const Tensor& a, const Tensor& b) {
   return a.nbytes() == b.nbytes() && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
@@ -417,8 +346,8 @@ TEST(CudaReduction, ResultsAreBitIdenticalRunToRun) {
   };
   for (const auto& [node, inputs] : runs) {
     SCOPED_TRACE(node.op_type);
-    const std::vector<Tensor> first = run_cuda_only(node, inputs);
-    const std::vector<Tensor> second = run_cuda_only(node, inputs);
+    const std::vector<Tensor> first = run_cuda_only(node, inputs).outputs;
+    const std::vector<Tensor> second = run_cuda_only(node, inputs).outputs;
     ASSERT_EQ(first.size(), second.size());
     for (size_t i = 0; i < first.size(); ++i) EXPECT_TRUE(same_bytes(first[i], second[i])) << "output " << i;
   }

@@ -108,11 +108,16 @@ int64_t BroadcastPlan::input_offset(size_t input, int64_t output_index) const {
   return offset;
 }
 
-Tensor broadcast_to(const Tensor& input, const Dims& shape, std::string_view what) {
-  BroadcastPlan plan({input.shape(), shape}, what);
-  if (plan.output_shape() != shape)
+void require_broadcastable_to(const Tensor& input, const Dims& shape, std::string_view what) {
+  const Dims result = broadcast_shapes({input.shape(), shape}, what);
+  if (result != shape)
     fail_input(what, ": cannot broadcast ", input.describe(), " to shape ", shape_to_string(shape),
-               " (the result would be ", shape_to_string(plan.output_shape()), ")");
+               " (the result would be ", shape_to_string(result), ")");
+}
+
+Tensor broadcast_to(const Tensor& input, const Dims& shape, std::string_view what) {
+  require_broadcastable_to(input, shape, what);
+  BroadcastPlan plan({input.shape(), shape}, what);
   Tensor output(input.dtype(), shape);
   const size_t element = dtype_size(input.dtype());
   const auto* source = static_cast<const unsigned char*>(input.raw());

@@ -73,9 +73,12 @@ class BroadcastPlan {
   std::vector<bool> same_shape_;             // per input: has the output's element count
 };
 
-// `input` materialised at `shape`, to which it must broadcast unidirectionally (numpy's
-// broadcast_to); fails (InvalidInput) naming `what` and both shapes otherwise. For Expand,
-// pass broadcast_shapes({input.shape(), requested}) as `shape`.
+// Fails (InvalidInput) naming `what` and both shapes unless `input` broadcasts unidirectionally
+// to `shape` (numpy's broadcast_to). The CUDA backend checks its broadcasts with it too.
+void require_broadcastable_to(const Tensor& input, const Dims& shape, std::string_view what);
+
+// `input` materialised at `shape` (require_broadcastable_to). For Expand, pass
+// broadcast_shapes({input.shape(), requested}) as `shape`.
 Tensor broadcast_to(const Tensor& input, const Dims& shape, std::string_view what);
 
 // ---- implementation of the templates ----

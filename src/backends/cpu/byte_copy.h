@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "backends/op_shapes/common.h"
 #include "gnnrt/tensor.h"
 
 namespace gnnrt::cpu {
@@ -29,19 +30,8 @@ inline void copy_element(uint8_t* dst, const uint8_t* src, size_t size) {
   }
 }
 
-// Row-major strides of `shape`, in elements.
-inline std::vector<int64_t> contiguous_strides(const Dims& shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
-    strides[static_cast<size_t>(d)] = strides[static_cast<size_t>(d + 1)] * shape[static_cast<size_t>(d + 1)];
-  return strides;
-}
-
-// The product of shape[begin, end).
-inline int64_t product(const Dims& shape, size_t begin, size_t end) {
-  int64_t p = 1;
-  for (size_t i = begin; i < end; ++i) p *= shape[i];
-  return p;
-}
+// Row-major strides and dim products: the shared shape helpers (backends/op_shapes/common.h).
+using op_shapes::contiguous_strides;
+using op_shapes::product;
 
 }  // namespace gnnrt::cpu

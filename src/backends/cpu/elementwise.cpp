@@ -11,6 +11,7 @@
 #include "backends/cpu/broadcast.h"
 #include "backends/cpu/kernel_registry.h"
 #include "backends/cpu/scalar_math.h"
+#include "backends/op_shapes/elementwise.h"
 #include "core/dispatch.h"
 
 namespace gnnrt::cpu {
@@ -109,16 +110,8 @@ T power(T base, E exponent) {
 
 // ---------------------------------------------------------------- input helpers
 
-void require_same_dtype(const ir::Node& node, const Tensor& first, const Tensor& other, size_t other_index) {
-  if (first.dtype() != other.dtype())
-    fail_input(node.describe(), ": input ", other_index, " is ", other.describe(), " but input 0 is ",
-               first.describe(), "; the inputs must have the same dtype (insert a Cast)");
-}
-
-void require_dtype(const ir::Node& node, const Tensor& tensor, size_t index, DType expected) {
-  if (tensor.dtype() != expected)
-    fail_input(node.describe(), ": input ", index, " must be ", dtype_name(expected), ", got ", tensor.describe());
-}
+using op_shapes::require_dtype;
+using op_shapes::require_same_dtype;
 
 // Integer Div/Mod by zero is the data's fault; every divisor element is used when the output
 // is not empty (broadcasting only repeats elements), so scanning the divisor is exact.
@@ -288,10 +281,8 @@ Outputs div_kernel(const ir::Node& node, const KernelInputs& inputs, KernelConte
 }
 
 Outputs mod_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
-  const int64_t fmod = node.attr_int("fmod", 0);
-  if (fmod != 0 && fmod != 1) fail_input(node.describe(), ": attribute fmod must be 0 or 1, got ", fmod);
+  const bool sign_of_dividend = op_shapes::mod_takes_dividend_sign(node);
   check_no_zero_divisor(node, require_input(node, inputs, 0), require_input(node, inputs, 1));
-  const bool sign_of_dividend = fmod == 1;
   return arithmetic_kernel(node, inputs, [sign_of_dividend](auto x, auto y) {
     if constexpr (std::is_integral_v<decltype(x)>) return integer_mod(x, y, sign_of_dividend);
     else return float_mod(x, y, sign_of_dividend);
@@ -366,11 +357,7 @@ Outputs xor_kernel(const ir::Node& node, const KernelInputs& inputs, KernelConte
 Outputs prelu_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
   const Tensor& x = require_input(node, inputs, 0);
   const Tensor& slope = require_input(node, inputs, 1);
-  require_same_dtype(node, x, slope, 1);
-  const Dims shape = broadcast_shapes({x.shape(), slope.shape()}, node.describe());
-  if (shape != x.shape())
-    fail_input(node.describe(), ": slope ", slope.describe(), " must broadcast to X ", x.describe(),
-               " without changing X's shape (it would give ", shape_to_string(shape), ")");
+  op_shapes::check_prelu_slope(node, x, slope);
   return arithmetic_kernel(node, inputs, [](auto v, auto s) { return is_negative(v) ? wrapping_mul(s, v) : v; });
 }
 
@@ -491,21 +478,17 @@ Outputs hard_sigmoid_kernel(const ir::Node& node, const KernelInputs& inputs, Ke
 }
 
 Outputs gelu_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
-  const std::string approximate = node.attr_string("approximate", "none");
-  if (approximate == "none") {
+  if (op_shapes::gelu_approximation(node) == op_shapes::GeluApproximation::Erf) {
     return float_unary(node, inputs, [](auto x) {
       using T = decltype(x);
       return T{0.5} * x * (T{1} + std::erf(x * static_cast<T>(0.70710678118654752440)));
     });
   }
-  if (approximate == "tanh") {
-    return float_unary(node, inputs, [](auto x) {
-      using T = decltype(x);
-      const T inner = static_cast<T>(0.79788456080286535588) * (x + static_cast<T>(0.044715) * x * x * x);
-      return T{0.5} * x * (T{1} + std::tanh(inner));
-    });
-  }
-  fail_input(node.describe(), ": attribute approximate must be \"none\" or \"tanh\", got \"", approximate, "\"");
+  return float_unary(node, inputs, [](auto x) {
+    using T = decltype(x);
+    const T inner = static_cast<T>(0.79788456080286535588) * (x + static_cast<T>(0.044715) * x * x * x);
+    return T{0.5} * x * (T{1} + std::tanh(inner));
+  });
 }
 
 Outputs not_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
@@ -533,14 +516,7 @@ Outputs clip_kernel(const ir::Node& node, const KernelInputs& inputs, KernelCont
   const Tensor& x = require_input(node, inputs, 0);
   const Tensor* min_input = optional_input(inputs, 1);
   const Tensor* max_input = optional_input(inputs, 2);
-  for (size_t index : {size_t{1}, size_t{2}}) {
-    const Tensor* bound = optional_input(inputs, index);
-    if (!bound) continue;
-    require_same_dtype(node, x, *bound, index);
-    if (bound->numel() != 1)
-      fail_input(node.describe(), ": input ", index, " (", index == 1 ? "min" : "max",
-                 ") must be a scalar, got ", bound->describe());
-  }
+  op_shapes::check_clip_bounds(node, x, inputs);
   return {dispatch_arithmetic(x.dtype(), node.describe(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T low = std::numeric_limits<T>::lowest();
@@ -562,18 +538,9 @@ Outputs clip_kernel(const ir::Node& node, const KernelInputs& inputs, KernelCont
   })};
 }
 
-DType cast_target(const ir::Node& node, int64_t onnx_type) {
-  const DType to = dtype_from_onnx(static_cast<int32_t>(onnx_type));
-  if (to == DType::Undefined)
-    fail_input(node.describe(), ": cannot cast to ONNX data type ", onnx_type,
-               " (supported: float32, float16, bfloat16, float64, int8, uint8, int16, int32, int64, bool)");
-  return to;
-}
-
 Outputs cast_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
   const Tensor& x = require_input(node, inputs, 0);
-  if (!node.has_attribute("to")) fail_input(node.describe(), ": required attribute 'to' is missing");
-  const DType to = cast_target(node, node.attr_int("to", 0));
+  const DType to = op_shapes::cast_target(node);
   return {to == x.dtype() ? x.clone() : cast_tensor(x, to)};
 }
 
@@ -588,9 +555,7 @@ Outputs where_kernel(const ir::Node& node, const KernelInputs& inputs, KernelCon
   const Tensor& condition = require_input(node, inputs, 0);
   const Tensor& x = require_input(node, inputs, 1);
   const Tensor& y = require_input(node, inputs, 2);
-  require_dtype(node, condition, 0, DType::Bool);
-  if (x.dtype() != y.dtype())
-    fail_input(node.describe(), ": X ", x.describe(), " and Y ", y.describe(), " must have the same dtype");
+  op_shapes::check_where_inputs(node, condition, x, y);
   const BroadcastPlan plan({condition.shape(), x.shape(), y.shape()}, node.describe());
   Tensor output(x.dtype(), plan.output_shape());
   dispatch_all(x.dtype(), [&](auto tag) {

@@ -17,6 +17,7 @@
 
 #include "backends/cpu/byte_copy.h"
 #include "backends/cpu/kernel_registry.h"
+#include "backends/op_shapes/index.h"
 #include "core/dispatch.h"
 
 namespace gnnrt::cpu {
@@ -81,17 +82,10 @@ void check_indices(const ir::Node& node, const Tensor& indices, const I* values,
 std::vector<Tensor> gather_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
   const Tensor& data = require_input(node, inputs, 0);
   const Tensor& indices = require_input(node, inputs, 1);
-  if (data.rank() == 0) fail_input(node.describe(), ": data must have rank >= 1, got ", data.describe());
-  const int64_t axis = normalize_axis(node, node.attr_int("axis", 0), data.rank());
-  const Dims& ds = data.shape();
-  Dims out_shape(ds.begin(), ds.begin() + axis);
-  out_shape.insert(out_shape.end(), indices.shape().begin(), indices.shape().end());
-  out_shape.insert(out_shape.end(), ds.begin() + axis + 1, ds.end());
-  Tensor out(data.dtype(), out_shape);
+  const op_shapes::GatherLayout layout = op_shapes::gather_layout(node, data, indices);
+  Tensor out(data.dtype(), layout.output_shape);
 
-  const int64_t outer = product(ds, 0, static_cast<size_t>(axis));
-  const int64_t extent = ds[static_cast<size_t>(axis)];
-  const int64_t inner = product(ds, static_cast<size_t>(axis) + 1, ds.size());
+  const int64_t axis = layout.axis, outer = layout.outer, extent = layout.extent, inner = layout.inner;
   const int64_t count = indices.numel();
   const size_t elem = dtype_size(data.dtype());
   const size_t row_bytes = static_cast<size_t>(inner) * elem;
@@ -133,15 +127,9 @@ struct ElementsLayout {
   std::vector<int64_t> inner_offset;  // data offset of each inner position
 };
 
-ElementsLayout elements_layout(const ir::Node& node, const Tensor& data, const Tensor& indices, int64_t axis,
-                               const char* indices_name) {
-  if (indices.rank() != data.rank())
-    fail_input(node.describe(), ": ", indices_name, " ", indices.describe(), " must have the rank of data ",
-               data.describe());
-  for (int64_t d = 0; d < data.rank(); ++d)
-    if (d != axis && indices.dim(d) > data.dim(d))
-      fail_input(node.describe(), ": ", indices_name, " ", indices.describe(), " is larger than data ",
-                 data.describe(), " on dimension ", d, " (only axis ", axis, " may be larger)");
+// For indices that passed the shape checks (op_shapes::gather_elements_axis and
+// scatter_elements_layout).
+ElementsLayout elements_layout(const Tensor& data, const Tensor& indices, int64_t axis) {
   const Dims& is = indices.shape();
   const auto data_strides = contiguous_strides(data.shape());
   ElementsLayout layout;
@@ -174,9 +162,8 @@ ElementsLayout elements_layout(const ir::Node& node, const Tensor& data, const T
 std::vector<Tensor> gather_elements_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
   const Tensor& data = require_input(node, inputs, 0);
   const Tensor& indices = require_input(node, inputs, 1);
-  if (data.rank() == 0) fail_input(node.describe(), ": data must have rank >= 1, got ", data.describe());
-  const int64_t axis = normalize_axis(node, node.attr_int("axis", 0), data.rank());
-  const ElementsLayout layout = elements_layout(node, data, indices, axis, "indices");
+  const int64_t axis = op_shapes::gather_elements_axis(node, data, indices);
+  const ElementsLayout layout = elements_layout(data, indices, axis);
   Tensor out(data.dtype(), indices.shape());
   dispatch_index(node, indices, [&](auto tag) {
     using I = typename decltype(tag)::type;
@@ -207,14 +194,13 @@ std::vector<Tensor> gather_elements_kernel(const ir::Node& node, const KernelInp
 
 enum class Reduction { None, Add, Mul, Max, Min };
 
-Reduction parse_reduction(const ir::Node& node) {
-  const std::string name = node.attr_string("reduction", "none");
-  if (name == "none") return Reduction::None;
+// A reduction name that op_shapes validated.
+Reduction parse_reduction(const std::string& name) {
   if (name == "add") return Reduction::Add;
   if (name == "mul") return Reduction::Mul;
   if (name == "max") return Reduction::Max;
   if (name == "min") return Reduction::Min;
-  fail_input(node.describe(), ": reduction '", name, "' is not one of none, add, mul, max, min");
+  return Reduction::None;
 }
 
 // Calls fn with the reduction as a compile-time constant, so the inner loops have no switch.
@@ -257,14 +243,8 @@ inline T combine(T current, T update) {
   }
 }
 
-void check_reduction_dtype(const ir::Node& node, Reduction reduction, DType dtype) {
-  if (dtype == DType::Bool && (reduction == Reduction::Add || reduction == Reduction::Mul))
-    fail_input(node.describe(), ": reduction '", node.attr_string("reduction", "none"),
-               "' is not defined for bool data");
-}
-
 // Calls fn(data_tag, reduction_constant) with `dtype` as a dispatch tag and `reduction` as a
-// compile-time constant, for the pairs check_reduction_dtype lets through (bool has no add/mul).
+// compile-time constant, for the pairs op_shapes lets through (bool has no add/mul).
 template <typename Fn>
 void dispatch_scatter(DType dtype, Reduction reduction, Fn&& fn) {
   dispatch_all(dtype, [&](auto data_tag) {
@@ -286,16 +266,10 @@ std::vector<Tensor> scatter_elements_kernel(const ir::Node& node, const KernelIn
   const Tensor& data = require_input(node, inputs, 0);
   const Tensor& indices = require_input(node, inputs, 1);
   const Tensor& updates = require_input(node, inputs, 2);
-  if (data.rank() == 0) fail_input(node.describe(), ": data must have rank >= 1, got ", data.describe());
-  if (updates.shape() != indices.shape())
-    fail_input(node.describe(), ": updates ", updates.describe(), " must have the shape of indices ",
-               indices.describe());
-  if (updates.dtype() != data.dtype())
-    fail_input(node.describe(), ": updates ", updates.describe(), " must have the dtype of data ", data.describe());
-  const int64_t axis = normalize_axis(node, node.attr_int("axis", 0), data.rank());
-  const Reduction reduction = parse_reduction(node);
-  check_reduction_dtype(node, reduction, data.dtype());
-  const ElementsLayout layout = elements_layout(node, data, indices, axis, "indices");
+  const op_shapes::ScatterElementsLayout checked = op_shapes::scatter_elements_layout(node, data, indices, updates);
+  const int64_t axis = checked.axis;
+  const Reduction reduction = parse_reduction(checked.reduction);
+  const ElementsLayout layout = elements_layout(data, indices, axis);
 
   Tensor out = data.clone();
   dispatch_index(node, indices, [&](auto index_tag) {
@@ -370,25 +344,10 @@ std::vector<int64_t> tuple_offsets(const ir::Node& node, const Tensor& indices, 
 std::vector<Tensor> gather_nd_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
   const Tensor& data = require_input(node, inputs, 0);
   const Tensor& indices = require_input(node, inputs, 1);
-  const int64_t r = data.rank(), q = indices.rank();
-  const int64_t b = node.attr_int("batch_dims", 0);
-  if (r < 1 || q < 1) fail_input(node.describe(), ": data and indices must have rank >= 1, got ", data.describe(),
-                                 " and ", indices.describe());
-  if (b < 0 || b >= std::min(r, q))
-    fail_input(node.describe(), ": batch_dims ", b, " must be in [0, ", std::min(r, q) - 1, "] for data ",
-               data.describe(), " and indices ", indices.describe());
-  const int64_t k = indices.shape().back();
-  if (k < 1 || k > r - b)
-    fail_input(node.describe(), ": the last dimension of indices ", indices.describe(), " is ", k,
-               ", expected 1..", r - b, " (data rank minus batch_dims)");
-  for (int64_t d = 0; d < b; ++d)
-    if (indices.dim(d) != data.dim(d))
-      fail_input(node.describe(), ": batch dimension ", d, " differs between data ", data.describe(), " and indices ",
-                 indices.describe());
+  const op_shapes::GatherNdLayout layout = op_shapes::gather_nd_layout(node, data, indices);
+  const int64_t b = layout.batch_dims, k = layout.k;
   const Dims& ds = data.shape();
-  Dims out_shape(indices.shape().begin(), indices.shape().end() - 1);
-  out_shape.insert(out_shape.end(), ds.begin() + b + k, ds.end());
-  Tensor out(data.dtype(), out_shape);
+  Tensor out(data.dtype(), layout.output_shape);
 
   const int64_t batches = product(ds, 0, static_cast<size_t>(b));
   const int64_t tuples_per_batch = product(indices.shape(), static_cast<size_t>(b), indices.shape().size() - 1);
@@ -418,22 +377,9 @@ std::vector<Tensor> scatter_nd_kernel(const ir::Node& node, const KernelInputs& 
   const Tensor& data = require_input(node, inputs, 0);
   const Tensor& indices = require_input(node, inputs, 1);
   const Tensor& updates = require_input(node, inputs, 2);
-  const int64_t r = data.rank(), q = indices.rank();
-  if (r < 1 || q < 1) fail_input(node.describe(), ": data and indices must have rank >= 1, got ", data.describe(),
-                                 " and ", indices.describe());
-  const int64_t k = indices.shape().back();
-  if (k < 1 || k > r)
-    fail_input(node.describe(), ": the last dimension of indices ", indices.describe(), " is ", k, ", expected 1..", r,
-               " (the rank of data ", data.describe(), ")");
-  Dims expected(indices.shape().begin(), indices.shape().end() - 1);
-  expected.insert(expected.end(), data.shape().begin() + k, data.shape().end());
-  if (updates.shape() != expected)
-    fail_input(node.describe(), ": updates ", updates.describe(), " should have shape ", shape_to_string(expected),
-               " (indices.shape[:-1] + data.shape[", k, ":])");
-  if (updates.dtype() != data.dtype())
-    fail_input(node.describe(), ": updates ", updates.describe(), " must have the dtype of data ", data.describe());
-  const Reduction reduction = parse_reduction(node);
-  check_reduction_dtype(node, reduction, data.dtype());
+  const op_shapes::ScatterNdLayout layout = op_shapes::scatter_nd_layout(node, data, indices, updates);
+  const int64_t k = layout.k;
+  const Reduction reduction = parse_reduction(layout.reduction);
 
   Tensor out = data.clone();
   const int64_t tuples = product(indices.shape(), 0, indices.shape().size() - 1);

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "backends/cpu/kernel_registry.h"
+#include "backends/op_shapes/linear_algebra.h"
 #include "core/dispatch.h"
 
 namespace gnnrt::cpu {
@@ -81,10 +82,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
 // float16/bfloat16 operands: compute in float32 and round the result back.
 bool is_half(DType dtype) { return dtype == DType::Float16 || dtype == DType::BFloat16; }
 
-void require_numeric(const ir::Node& node, const Tensor& t, const char* name) {
-  if (t.dtype() == DType::Bool)
-    fail_input(node.describe(), ": input ", name, " is ", t.describe(), "; bool is not a numeric type here");
-}
+using op_shapes::require_numeric;
 
 // ---------------------------------------------------------------------------------------------
 // MatMul
@@ -95,63 +93,15 @@ std::vector<Tensor> matmul_kernel(const ir::Node& node, const KernelInputs& inpu
   if (a_in.dtype() != b_in.dtype())
     fail_input(node.describe(), ": inputs have different dtypes: A is ", a_in.describe(), ", B is ", b_in.describe());
   require_numeric(node, a_in, "A");
-  if (a_in.rank() == 0 || b_in.rank() == 0)
-    fail_input(node.describe(), ": inputs must have rank >= 1, got A ", a_in.describe(), " and B ", b_in.describe());
+  const op_shapes::MatMulShape shape = op_shapes::matmul_shape(node, a_in, b_in);
   if (is_half(a_in.dtype())) {
     const Tensor a32 = cast_tensor(a_in, DType::Float32), b32 = cast_tensor(b_in, DType::Float32);
     return {cast_tensor(matmul_kernel(node, {&a32, &b32}, context)[0], a_in.dtype())};
   }
-
-  // numpy promotion: a 1-D A is a row [1, K], a 1-D B a column [K, 1]; the added dim is dropped after.
-  Dims a_shape = a_in.shape(), b_shape = b_in.shape();
-  const bool a_vector = a_shape.size() == 1, b_vector = b_shape.size() == 1;
-  if (a_vector) a_shape.insert(a_shape.begin(), 1);
-  if (b_vector) b_shape.push_back(1);
-  const int64_t m = a_shape[a_shape.size() - 2], k = a_shape.back();
-  const int64_t n = b_shape.back();
-  if (b_shape[b_shape.size() - 2] != k)
-    fail_input(node.describe(), ": cannot multiply A ", a_in.describe(), " by B ", b_in.describe(),
-               " (A has ", k, " columns, B has ", b_shape[b_shape.size() - 2], " rows)");
-
-  // Broadcast the batch dims (everything but the last two).
-  const Dims a_batch(a_shape.begin(), a_shape.end() - 2), b_batch(b_shape.begin(), b_shape.end() - 2);
-  const size_t batch_rank = std::max(a_batch.size(), b_batch.size());
-  Dims batch(batch_rank);
-  for (size_t i = 0; i < batch_rank; ++i) {
-    const int64_t da = i + a_batch.size() >= batch_rank ? a_batch[i + a_batch.size() - batch_rank] : 1;
-    const int64_t db = i + b_batch.size() >= batch_rank ? b_batch[i + b_batch.size() - batch_rank] : 1;
-    if (da != db && da != 1 && db != 1)
-      fail_input(node.describe(), ": batch dimensions of A ", a_in.describe(), " and B ", b_in.describe(),
-                 " do not broadcast (", da, " vs ", db, ")");
-    batch[i] = da == 1 ? db : da;
-  }
-  Dims out_shape = batch;
-  if (!a_vector) out_shape.push_back(m);
-  if (!b_vector) out_shape.push_back(n);
-  Tensor out(a_in.dtype(), out_shape);
-  const int64_t batch_count = element_count(batch);
+  const int64_t m = shape.m, n = shape.n, k = shape.k;
+  Tensor out(a_in.dtype(), shape.output_shape);
+  const int64_t batch_count = element_count(shape.batch);
   if (out.numel() == 0 || k == 0) return {out};  // K = 0: a sum over nothing, and the output is zeroed
-
-  // Matrix offsets (in elements) of A and B for each output batch; broadcast dims step by 0.
-  auto batch_offsets = [&](const Dims& own, int64_t matrix_size) {
-    std::vector<int64_t> stride(batch_rank, 0);
-    int64_t s = matrix_size;
-    for (size_t i = own.size(); i-- > 0;) {
-      const size_t o = i + batch_rank - own.size();
-      stride[o] = own[i] == 1 ? 0 : s;
-      s *= own[i];
-    }
-    std::vector<int64_t> offsets(static_cast<size_t>(batch_count));
-    for (int64_t bi = 0; bi < batch_count; ++bi) {
-      int64_t rest = bi, offset = 0;
-      for (size_t d = batch_rank; d-- > 0;) {
-        offset += (rest % batch[d]) * stride[d];
-        rest /= batch[d];
-      }
-      offsets[static_cast<size_t>(bi)] = offset;
-    }
-    return offsets;
-  };
 
   dispatch_arithmetic(a_in.dtype(), node.describe(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -159,11 +109,12 @@ std::vector<Tensor> matmul_kernel(const ir::Node& node, const KernelInputs& inpu
     const T* b = b_in.data<T>();
     T* c = out.data<T>();
     // A shared B under a contiguous batch of A (x[..., N, F] @ W[F, H]) is one tall product.
-    if (element_count(b_batch) == 1 && element_count(a_batch) == batch_count) {
+    if (element_count(shape.b_batch) == 1 && element_count(shape.a_batch) == batch_count) {
       gemm<T>(false, false, batch_count * m, n, k, 1.0, a, b, 0.0, c);
       return;
     }
-    const auto a_offsets = batch_offsets(a_batch, m * k), b_offsets = batch_offsets(b_batch, k * n);
+    const auto a_offsets = shape.batch_offsets(shape.a_batch, m * k);
+    const auto b_offsets = shape.batch_offsets(shape.b_batch, k * n);
     for (int64_t bi = 0; bi < batch_count; ++bi)
       gemm<T>(false, false, m, n, k, 1.0, a + a_offsets[static_cast<size_t>(bi)], b + b_offsets[static_cast<size_t>(bi)],
               0.0, c + bi * m * n);
@@ -178,11 +129,7 @@ std::vector<Tensor> gemm_kernel(const ir::Node& node, const KernelInputs& inputs
   const Tensor& a_in = require_input(node, inputs, 0);
   const Tensor& b_in = require_input(node, inputs, 1);
   const Tensor* c_in = optional_input(inputs, 2);
-  if (a_in.rank() != 2 || b_in.rank() != 2)
-    fail_input(node.describe(), ": A and B must be 2-D, got A ", a_in.describe(), " and B ", b_in.describe());
-  if (a_in.dtype() != b_in.dtype() || (c_in && c_in->dtype() != a_in.dtype()))
-    fail_input(node.describe(), ": inputs must share one dtype, got A ", a_in.describe(), ", B ", b_in.describe(),
-               c_in ? cat(", C ", c_in->describe()) : std::string());
+  op_shapes::check_gemm_operands(node, a_in, b_in, c_in);
   require_numeric(node, a_in, "A");
   if (is_half(a_in.dtype())) {
     const Tensor a32 = cast_tensor(a_in, DType::Float32), b32 = cast_tensor(b_in, DType::Float32);
@@ -190,24 +137,11 @@ std::vector<Tensor> gemm_kernel(const ir::Node& node, const KernelInputs& inputs
     if (c_in) c32 = cast_tensor(*c_in, DType::Float32);
     return {cast_tensor(gemm_kernel(node, {&a32, &b32, c_in ? &c32 : nullptr}, context)[0], a_in.dtype())};
   }
-  const bool trans_a = node.attr_int("transA", 0) != 0, trans_b = node.attr_int("transB", 0) != 0;
-  const double alpha = node.attr_float("alpha", 1.0f), beta = node.attr_float("beta", 1.0f);
-  const int64_t m = trans_a ? a_in.dim(1) : a_in.dim(0), k = trans_a ? a_in.dim(0) : a_in.dim(1);
-  const int64_t kb = trans_b ? b_in.dim(1) : b_in.dim(0), n = trans_b ? b_in.dim(0) : b_in.dim(1);
-  if (k != kb)
-    fail_input(node.describe(), ": op(A) is [", m, ", ", k, "] but op(B) is [", kb, ", ", n, "] (A ", a_in.describe(),
-               " transA=", trans_a, ", B ", b_in.describe(), " transB=", trans_b, ")");
-  // C broadcasts one way to [M, N]: each of its trailing dims is 1 or the matching size.
-  int64_t c_rows = 1, c_cols = 1;
-  if (c_in) {
-    const Dims& cs = c_in->shape();
-    const bool ok = cs.size() <= 2 && (cs.empty() || cs.back() == 1 || cs.back() == n) &&
-                    (cs.size() < 2 || cs[0] == 1 || cs[0] == m);
-    if (!ok)
-      fail_input(node.describe(), ": C ", c_in->describe(), " does not broadcast to the output [", m, ", ", n, "]");
-    c_cols = cs.empty() ? 1 : cs.back();
-    c_rows = cs.size() < 2 ? 1 : cs[0];
-  }
+  const op_shapes::GemmShape shape = op_shapes::gemm_shape(node, a_in, b_in, c_in);
+  const bool trans_a = shape.trans_a, trans_b = shape.trans_b;
+  const double alpha = shape.alpha, beta = shape.beta;
+  const int64_t m = shape.m, n = shape.n, k = shape.k;
+  const int64_t c_rows = shape.c_rows, c_cols = shape.c_cols;
   Tensor out(a_in.dtype(), {m, n});
   if (out.numel() == 0) return {out};
   dispatch_arithmetic(a_in.dtype(), node.describe(), [&](auto tag) {

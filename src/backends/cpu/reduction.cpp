@@ -14,6 +14,7 @@
 #include "backends/cpu/broadcast.h"
 #include "backends/cpu/kernel_registry.h"
 #include "backends/cpu/scalar_math.h"
+#include "backends/op_shapes/reduction.h"
 #include "core/dispatch.h"
 
 namespace gnnrt::cpu {
@@ -43,41 +44,23 @@ struct ReductionLayout {
 };
 
 ReductionLayout make_reduction_layout(const Dims& shape, const std::vector<bool>& reduce_axis, bool keepdims) {
+  op_shapes::ReductionDims dims = op_shapes::reduction_dims(shape, reduce_axis, keepdims);
   ReductionLayout layout;
-  struct Merged {
-    int64_t size;
-    bool reduced;
-  };
-  std::vector<Merged> merged;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (reduce_axis[d]) {
-      layout.reduced_count *= shape[d];
-      if (keepdims) layout.output_shape.push_back(1);
-    } else {
-      layout.output_shape.push_back(shape[d]);
-    }
-    if (shape[d] == 1) continue;
-    if (!merged.empty() && merged.back().reduced == reduce_axis[d]) merged.back().size *= shape[d];
-    else merged.push_back({shape[d], reduce_axis[d]});
-  }
+  layout.output_shape = std::move(dims.output_shape);
+  layout.reduced_count = dims.reduced_count;
   layout.output_numel = element_count(layout.output_shape);
-  if (merged.empty()) return layout;  // one element per output: inner_size 1, nothing to walk
+  const auto& runs = dims.runs;
+  if (runs.empty()) return layout;  // one element per output: inner_size 1, nothing to walk
 
-  std::vector<int64_t> strides(merged.size());
-  int64_t stride = 1;
-  for (size_t d = merged.size(); d-- > 0;) {
-    strides[d] = stride;
-    stride *= merged[d].size;
-  }
-  layout.inner_is_reduced = merged.back().reduced;
-  layout.inner_size = merged.back().size;
-  for (size_t d = 0; d + 1 < merged.size(); ++d) {
-    if (merged[d].reduced) {
-      layout.reduced_sizes.push_back(merged[d].size);
-      layout.reduced_strides.push_back(strides[d]);
+  layout.inner_is_reduced = runs.back().reduced;
+  layout.inner_size = runs.back().size;
+  for (size_t d = 0; d + 1 < runs.size(); ++d) {
+    if (runs[d].reduced) {
+      layout.reduced_sizes.push_back(runs[d].size);
+      layout.reduced_strides.push_back(runs[d].stride);
     } else {
-      layout.kept_sizes.push_back(merged[d].size);
-      layout.kept_strides.push_back(strides[d]);
+      layout.kept_sizes.push_back(runs[d].size);
+      layout.kept_strides.push_back(runs[d].stride);
     }
   }
   return layout;
@@ -233,35 +216,12 @@ void run_reduction(const ReductionLayout& layout, int64_t input_numel, const T* 
   }
 }
 
-// Which axes a Reduce* node folds: the optional `axes` input (opset 18), all axes when it is
-// absent or empty, none when it is empty and noop_with_empty_axes=1.
-std::vector<bool> reduced_axes(const ir::Node& node, const KernelInputs& inputs, int64_t rank) {
-  std::vector<int64_t> axes;
-  if (const Tensor* axes_input = optional_input(inputs, 1)) {
-    if (!is_integer(axes_input->dtype()))
-      fail_input(node.describe(), ": input 1 (axes) must be an int64 tensor, got ", axes_input->describe());
-    axes = axes_input->to_int_vector();
-  } else {
-    axes = node.attr_ints("axes");  // pre-opset-18 form, should the importer leave it
-  }
-  const size_t dims = static_cast<size_t>(rank);
-  if (axes.empty()) return std::vector<bool>(dims, node.attr_int("noop_with_empty_axes", 0) == 0);
-  std::vector<bool> reduce(dims, false);
-  for (int64_t axis : axes) {
-    const int64_t normalized = normalize_axis(node, axis, rank);
-    if (rank == 0) continue;  // a scalar: nothing to fold whatever the axis
-    if (reduce[static_cast<size_t>(normalized)])
-      fail_input(node.describe(), ": axis ", axis, " appears more than once in axes");
-    reduce[static_cast<size_t>(normalized)] = true;
-  }
-  return reduce;
-}
-
 template <template <typename> class Fold>
 Outputs reduce_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
   const Tensor& data = require_input(node, inputs, 0);
   const bool keepdims = node.attr_int("keepdims", 1) != 0;
-  const ReductionLayout layout = make_reduction_layout(data.shape(), reduced_axes(node, inputs, data.rank()), keepdims);
+  const ReductionLayout layout =
+      make_reduction_layout(data.shape(), op_shapes::reduced_axes(node, inputs, data.rank()), keepdims);
   Tensor output(data.dtype(), layout.output_shape);
   dispatch_arithmetic(data.dtype(), node.describe(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -272,12 +232,8 @@ Outputs reduce_kernel(const ir::Node& node, const KernelInputs& inputs, KernelCo
 
 // ---------------------------------------------------------------- single-axis ops
 
-// A tensor viewed as [outer, axis, inner] around one axis.
-struct AxisSplit {
-  int64_t outer = 1;
-  int64_t length = 1;
-  int64_t inner = 1;
-};
+using op_shapes::AxisSplit;
+using op_shapes::split_at_axis;
 
 // Calls fn(line, start) for each of the outer * inner lines along the axis: line `line` is the
 // `length` elements from flat offset `start`, `inner` elements apart. Each line is handled by
@@ -290,34 +246,14 @@ void for_each_line(const AxisSplit& split, bool parallel, Fn&& fn) {
     fn(line, (line / split.inner) * split.length * split.inner + line % split.inner);
 }
 
-AxisSplit split_at_axis(const Dims& shape, int64_t axis) {
-  AxisSplit split;
-  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
-    const int64_t size = shape[static_cast<size_t>(d)];
-    if (d < axis) split.outer *= size;
-    else if (d == axis) split.length = size;
-    else split.inner *= size;
-  }
-  return split;
-}
-
 template <bool IsMax>
 Outputs arg_extreme_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
   const Tensor& data = require_input(node, inputs, 0);
-  const int64_t axis = normalize_axis(node, node.attr_int("axis", 0), data.rank());
-  const bool keepdims = node.attr_int("keepdims", 1) != 0;
-  const bool select_last = node.attr_int("select_last_index", 0) != 0;
-  const AxisSplit split = split_at_axis(data.shape(), axis);
-  Dims output_shape = data.shape();
-  if (data.rank() > 0) {
-    if (keepdims) output_shape[static_cast<size_t>(axis)] = 1;
-    else output_shape.erase(output_shape.begin() + axis);
-  }
-  Tensor output(DType::Int64, output_shape);
+  const op_shapes::ArgExtremeLayout layout = op_shapes::arg_extreme_layout(node, data, IsMax);
+  const bool select_last = layout.select_last;
+  const AxisSplit& split = layout.split;
+  Tensor output(DType::Int64, layout.output_shape);
   if (output.numel() == 0) return {output};
-  if (split.length == 0)
-    fail_input(node.describe(), ": cannot take the arg", IsMax ? "max" : "min", " of ", data.describe(),
-               " over axis ", axis, ", which has size 0");
   dispatch_arithmetic(data.dtype(), node.describe(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* in = data.data<T>();
@@ -382,9 +318,7 @@ Outputs softmax_kernel(const ir::Node& node, const KernelInputs& inputs, KernelC
 Outputs cumsum_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
   const Tensor& data = require_input(node, inputs, 0);
   const Tensor& axis_tensor = require_input(node, inputs, 1);
-  if (!is_integer(axis_tensor.dtype()) || axis_tensor.numel() != 1)
-    fail_input(node.describe(), ": input 1 (axis) must be an int32 or int64 scalar, got ", axis_tensor.describe());
-  const int64_t axis = normalize_axis(node, axis_tensor.scalar_as_int(0), data.rank());
+  const int64_t axis = op_shapes::cumsum_axis(node, data, axis_tensor);
   const bool exclusive = node.attr_int("exclusive", 0) != 0;
   const bool reverse = node.attr_int("reverse", 0) != 0;
   const AxisSplit split = split_at_axis(data.shape(), axis);
@@ -413,17 +347,8 @@ Outputs cumsum_kernel(const ir::Node& node, const KernelInputs& inputs, KernelCo
 // a = scale / sqrt(var + epsilon) and b = bias - mean * a (folded in double).
 Outputs batch_normalization_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
   const Tensor& x = require_input(node, inputs, 0);
-  if (node.attr_int("training_mode", 0) != 0)
-    fail_input(node.describe(), ": training_mode=1 is not supported (gnnrt runs inference; export the model in eval mode)");
-  if (x.rank() < 2) fail_input(node.describe(), ": X must have rank >= 2 ([N, C, ...]), got ", x.describe());
+  op_shapes::check_batch_norm_inputs(node, inputs);
   const int64_t channels = x.dim(1);
-  const char* names[] = {"X", "scale", "B", "input_mean", "input_var"};
-  for (size_t index = 1; index <= 4; ++index) {
-    const Tensor& parameter = require_input(node, inputs, index);
-    if (parameter.dtype() != x.dtype() || parameter.rank() != 1 || parameter.dim(0) != channels)
-      fail_input(node.describe(), ": input ", index, " (", names[index], ") must be ", dtype_name(x.dtype()), "[",
-                 channels, "] to match X ", x.describe(), ", got ", parameter.describe());
-  }
   const double epsilon = node.attr_float("epsilon", 1e-5f);
   Tensor output(x.dtype(), x.shape());
   if (x.numel() == 0) return {output};
@@ -460,26 +385,17 @@ Outputs layer_normalization_kernel(const ir::Node& node, const KernelInputs& inp
   const Tensor& x = require_input(node, inputs, 0);
   const Tensor& scale_input = require_input(node, inputs, 1);
   const Tensor* bias_input = optional_input(inputs, 2);
-  if (x.rank() == 0) fail_input(node.describe(), ": X must have rank >= 1, got ", x.describe());
-  const int64_t axis = normalize_axis(node, node.attr_int("axis", -1), x.rank());
-  const double epsilon = node.attr_float("epsilon", 1e-5f);
-  const DType stash = dtype_from_onnx(static_cast<int32_t>(node.attr_int("stash_type", 1)));
-  if (stash != DType::Float32 && stash != DType::Float64)
-    fail_input(node.describe(), ": stash_type ", node.attr_int("stash_type", 1), " is not supported (use 1, float32)");
+  const op_shapes::LayerNormLayout layout = op_shapes::layer_norm_layout(node, x);
+  const double epsilon = layout.epsilon;
+  const DType stash = layout.stash;
+  const Dims& statistics_shape = layout.statistics_shape;
+  const int64_t row_length = layout.row_length;
+  const int64_t rows = layout.rows;
 
-  const Dims normalized_shape(x.shape().begin() + axis, x.shape().end());
-  const Tensor scale = broadcast_to(scale_input, normalized_shape, node.describe() + " input 1 (Scale)");
+  const Tensor scale = broadcast_to(scale_input, layout.normalized_shape, node.describe() + " input 1 (Scale)");
   Tensor bias;
-  if (bias_input) bias = broadcast_to(*bias_input, normalized_shape, node.describe() + " input 2 (B)");
-  for (const Tensor* parameter : {&scale_input, bias_input})
-    if (parameter && parameter->dtype() != x.dtype())
-      fail_input(node.describe(), ": Scale and B must have X's dtype ", dtype_name(x.dtype()), ", got ",
-                 parameter->describe());
-
-  Dims statistics_shape(x.shape().begin(), x.shape().begin() + axis);
-  statistics_shape.resize(x.shape().size(), 1);
-  const int64_t row_length = element_count(normalized_shape);
-  const int64_t rows = element_count(statistics_shape);
+  if (bias_input) bias = broadcast_to(*bias_input, layout.normalized_shape, node.describe() + " input 2 (B)");
+  op_shapes::check_layer_norm_dtypes(node, x, scale_input, bias_input);
 
   Tensor output(x.dtype(), x.shape());
   Tensor row_means(DType::Float64, statistics_shape);

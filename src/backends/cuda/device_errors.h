@@ -21,6 +21,13 @@ enum DeviceErrorCode : int32_t {
   kDivisionByZero = 2,
 };
 
+// What a kernel that checks user data is given to record an error into: the record and the site
+// id of the node it runs for.
+struct DeviceErrorSink {
+  DeviceErrorRecord* record = nullptr;
+  int32_t site = 0;
+};
+
 #ifdef __CUDACC__
 // Records the first error only; later ones are dropped.
 __device__ inline void report_device_error(DeviceErrorRecord* record, int32_t code, int32_t site, int64_t value,

@@ -1,5 +1,5 @@
-// CUDA host side of the element-wise ops: the same shape and dtype checks as the CPU reference
-// (backends/cpu/elementwise.cpp, with its error messages), output allocation, and calls to the
+// CUDA host side of the element-wise ops: the shape and dtype checks shared with the CPU reference
+// (backends/op_shapes/elementwise.h and cpu::broadcast_shapes), output allocation, and calls to the
 // launch functions of launch/elementwise.cuh. `supports` accepts exactly the dtypes and
 // attributes the kernels are instantiated for; anything else runs on the CPU.
 #include <cuda_runtime.h>
@@ -11,47 +11,15 @@
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/launch/elementwise.cuh"
+#include "backends/cuda/op_helpers.h"
+#include "backends/op_shapes/elementwise.h"
 
 namespace gnnrt::cuda {
 
 namespace {
 
-using Outputs = std::vector<Tensor>;
-using cpu::require_input;
-
-const Tensor* optional_input(const KernelInputs& inputs, size_t index) {
-  return index < inputs.size() ? inputs[index] : nullptr;
-}
-
-DType dtype_at(const std::vector<DType>& dtypes, size_t index) {
-  return index < dtypes.size() ? dtypes[index] : DType::Undefined;
-}
-
-// Attribute readers throw on a wrong attribute kind; `supports` then declines the node and the
-// CPU kernel reports the error.
-template <typename Fn>
-bool attributes_ok(Fn&& check) {
-  try {
-    return check();
-  } catch (const Error&) {
-    return false;
-  }
-}
-
-void require_device(const ir::Node& node, const Tensor& tensor, size_t index) {
-  GNNRT_CHECK(!tensor.on_host(), node.describe(), ": input ", index, " reached the CUDA kernel in host memory");
-}
-
-void require_same_dtype(const ir::Node& node, const Tensor& first, const Tensor& other, size_t other_index) {
-  if (first.dtype() != other.dtype())
-    fail_input(node.describe(), ": input ", other_index, " is ", other.describe(), " but input 0 is ",
-               first.describe(), "; the inputs must have the same dtype (insert a Cast)");
-}
-
-void require_dtype(const ir::Node& node, const Tensor& tensor, size_t index, DType expected) {
-  if (tensor.dtype() != expected)
-    fail_input(node.describe(), ": input ", index, " must be ", dtype_name(expected), ", got ", tensor.describe());
-}
+using op_shapes::require_dtype;
+using op_shapes::require_same_dtype;
 
 BroadcastIndexing indexing_for(const ir::Node& node, const std::vector<Dims>& input_shapes, const Dims& output_shape) {
   BroadcastIndexing indexing;
@@ -59,17 +27,6 @@ BroadcastIndexing indexing_for(const ir::Node& node, const std::vector<Dims>& in
     fail_input(node.describe(), ": broadcasting to ", shape_to_string(output_shape), " needs more than ",
                kMaxBroadcastRank, " merged dimensions, which the CUDA backend does not handle; run on the CPU");
   return indexing;
-}
-
-DeviceErrorSink error_sink(const CudaKernelContext& context) { return DeviceErrorSink{context.errors, context.site}; }
-
-// A device copy of `tensor` (the variadic ops' single-input case, Identity-like).
-Tensor device_copy(const Tensor& tensor, CudaKernelContext& context) {
-  Tensor output = context.allocate(tensor.dtype(), tensor.shape());
-  if (tensor.nbytes())
-    GNNRT_CUDA_CHECK(cudaMemcpyAsync(output.raw(), tensor.raw(), tensor.nbytes(), cudaMemcpyDeviceToDevice,
-                                     context.stream));
-  return output;
 }
 
 // ---------------------------------------------------------------- binary
@@ -123,16 +80,14 @@ Outputs logical_node(const ir::Node& node, const KernelInputs& inputs, CudaKerne
 }
 
 Outputs mod_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernelContext& context) {
-  const int64_t fmod = node.attr_int("fmod", 0);
-  if (fmod != 0 && fmod != 1) fail_input(node.describe(), ": attribute fmod must be 0 or 1, got ", fmod);
-  const BinaryOp op = fmod == 1 ? BinaryOp::FMod : BinaryOp::Mod;
+  const BinaryOp op = op_shapes::mod_takes_dividend_sign(node) ? BinaryOp::FMod : BinaryOp::Mod;
   return {broadcast_binary(node, op, require_input(node, inputs, 0), require_input(node, inputs, 1), 1, context)};
 }
 
 bool mod_supports(const ir::Node& node, const std::vector<DType>& dtypes) {
   return binary_supports<BinaryOp::Mod>(node, dtypes) && attributes_ok([&] {
-           const int64_t fmod = node.attr_int("fmod", 0);
-           return fmod == 0 || fmod == 1;
+           op_shapes::mod_takes_dividend_sign(node);
+           return true;
          });
 }
 
@@ -140,11 +95,7 @@ bool mod_supports(const ir::Node& node, const std::vector<DType>& dtypes) {
 Outputs prelu_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernelContext& context) {
   const Tensor& x = require_input(node, inputs, 0);
   const Tensor& slope = require_input(node, inputs, 1);
-  require_same_dtype(node, x, slope, 1);
-  const Dims shape = cpu::broadcast_shapes({x.shape(), slope.shape()}, node.describe());
-  if (shape != x.shape())
-    fail_input(node.describe(), ": slope ", slope.describe(), " must broadcast to X ", x.describe(),
-               " without changing X's shape (it would give ", shape_to_string(shape), ")");
+  op_shapes::check_prelu_slope(node, x, slope);
   return {broadcast_binary(node, BinaryOp::PRelu, x, slope, 1, context)};
 }
 
@@ -275,10 +226,8 @@ bool unary_supports(const ir::Node& node, const std::vector<DType>& dtypes) {
 }
 
 UnaryOp gelu_op(const ir::Node& node) {
-  const std::string approximate = node.attr_string("approximate", "none");
-  if (approximate == "none") return UnaryOp::GeluErf;
-  if (approximate == "tanh") return UnaryOp::GeluTanh;
-  fail_input(node.describe(), ": attribute approximate must be \"none\" or \"tanh\", got \"", approximate, "\"");
+  return op_shapes::gelu_approximation(node) == op_shapes::GeluApproximation::Erf ? UnaryOp::GeluErf
+                                                                                   : UnaryOp::GeluTanh;
 }
 
 Outputs gelu_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernelContext& context) {
@@ -309,14 +258,7 @@ const void* device_scalar(const Tensor& bound, CudaKernelContext& context, std::
 Outputs clip_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernelContext& context) {
   const Tensor& x = require_input(node, inputs, 0);
   require_device(node, x, 0);
-  for (size_t index : {size_t{1}, size_t{2}}) {
-    const Tensor* bound = optional_input(inputs, index);
-    if (!bound) continue;
-    require_same_dtype(node, x, *bound, index);
-    if (bound->numel() != 1)
-      fail_input(node.describe(), ": input ", index, " (", index == 1 ? "min" : "max", ") must be a scalar, got ",
-                 bound->describe());
-  }
+  op_shapes::check_clip_bounds(node, x, inputs);
   if (!clip_supported(x.dtype()))
     fail_input(node.describe(), ": dtype ", dtype_name(x.dtype()), " is not supported here");
   std::vector<Tensor> keep_alive;
@@ -338,15 +280,7 @@ bool clip_supports(const ir::Node&, const std::vector<DType>& dtypes) {
   return true;
 }
 
-DType cast_target(const ir::Node& node) {
-  if (!node.has_attribute("to")) fail_input(node.describe(), ": required attribute 'to' is missing");
-  const int64_t onnx_type = node.attr_int("to", 0);
-  const DType to = dtype_from_onnx(static_cast<int32_t>(onnx_type));
-  if (to == DType::Undefined)
-    fail_input(node.describe(), ": cannot cast to ONNX data type ", onnx_type,
-               " (supported: float32, float16, bfloat16, float64, int8, uint8, int16, int32, int64, bool)");
-  return to;
-}
+using op_shapes::cast_target;
 
 Tensor cast_to(const ir::Node& node, const Tensor& x, DType to, CudaKernelContext& context) {
   require_device(node, x, 0);
@@ -378,9 +312,7 @@ Outputs where_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKerne
   const Tensor& condition = require_input(node, inputs, 0);
   const Tensor& x = require_input(node, inputs, 1);
   const Tensor& y = require_input(node, inputs, 2);
-  require_dtype(node, condition, 0, DType::Bool);
-  if (x.dtype() != y.dtype())
-    fail_input(node.describe(), ": X ", x.describe(), " and Y ", y.describe(), " must have the same dtype");
+  op_shapes::check_where_inputs(node, condition, x, y);
   require_device(node, condition, 0);
   require_device(node, x, 1);
   require_device(node, y, 2);

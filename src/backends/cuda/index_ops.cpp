@@ -1,6 +1,6 @@
 // CUDA host side of the indexing ops: Gather, GatherElements, GatherND, ScatterElements,
-// ScatterND and NonZero. Shape checks and messages are the CPU reference's
-// (backends/cpu/index_ops.cpp); the index values themselves are checked on the device (see
+// ScatterND and NonZero. Shape checks and messages are shared with the CPU reference
+// (backends/op_shapes/index.h); the index values themselves are checked on the device (see
 // launch/index.cuh), where an out-of-range one becomes a device error record that the runtime
 // reports after the call, naming this node.
 //
@@ -15,31 +15,15 @@
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/launch/index.cuh"
+#include "backends/cuda/op_helpers.h"
+#include "backends/op_shapes/index.h"
 
 namespace gnnrt::cuda {
 
 namespace {
 
-using Outputs = std::vector<Tensor>;
-using cpu::normalize_axis;
-using cpu::require_input;
-
-template <typename Fn>
-bool attributes_ok(Fn&& check) {
-  try {
-    return check();
-  } catch (const Error&) {
-    return false;
-  }
-}
-
-DType dtype_at(const std::vector<DType>& dtypes, size_t index) {
-  return index < dtypes.size() ? dtypes[index] : DType::Undefined;
-}
-
-void require_device(const ir::Node& node, const Tensor& tensor, size_t index) {
-  GNNRT_CHECK(!tensor.on_host(), node.describe(), ": input ", index, " reached the CUDA kernel in host memory");
-}
+using op_shapes::contiguous_strides;
+using op_shapes::product;
 
 void require_index_dtype(const ir::Node& node, const Tensor& indices) {
   if (!index_dtype_supported(indices.dtype()))
@@ -48,38 +32,9 @@ void require_index_dtype(const ir::Node& node, const Tensor& indices) {
 
 bool gatherable(DType dtype) { return dtype != DType::Undefined && gather_element_size_supported(dtype_size(dtype)); }
 
-IndexErrorSink error_sink(const CudaKernelContext& context) { return IndexErrorSink{context.errors, context.site}; }
-
-int64_t product(const Dims& shape, size_t begin, size_t end) {
-  int64_t p = 1;
-  for (size_t i = begin; i < end; ++i) p *= shape[i];
-  return p;
-}
-
-std::vector<int64_t> contiguous_strides(const Dims& shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
-    strides[static_cast<size_t>(d)] = strides[static_cast<size_t>(d + 1)] * shape[static_cast<size_t>(d + 1)];
-  return strides;
-}
-
 [[noreturn]] void fail_rank_limit(const ir::Node& node, const Tensor& tensor) {
   fail_input(node.describe(), ": ", tensor.describe(), " has more than ", kMaxIndexRank,
              " dimensions, which the CUDA backend does not handle here; run this node on the CPU");
-}
-
-Tensor scratch_tensor(size_t bytes, CudaKernelContext& context) {
-  if (bytes == 0) return Tensor();
-  return context.allocate(DType::UInt8, {static_cast<int64_t>(bytes)});
-}
-
-// A device copy of data: the starting point of a scatter (ONNX: output = data, then updates).
-Tensor copy_of(const Tensor& data, CudaKernelContext& context) {
-  Tensor out = context.allocate(data.dtype(), data.shape());
-  if (data.nbytes())
-    GNNRT_CUDA_CHECK(
-        cudaMemcpyAsync(out.raw(), data.raw(), data.nbytes(), cudaMemcpyDeviceToDevice, context.stream));
-  return out;
 }
 
 // ---------------------------------------------------------------- Gather
@@ -87,23 +42,15 @@ Tensor copy_of(const Tensor& data, CudaKernelContext& context) {
 Outputs gather_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernelContext& context) {
   const Tensor& data = require_input(node, inputs, 0);
   const Tensor& indices = require_input(node, inputs, 1);
-  if (data.rank() == 0) fail_input(node.describe(), ": data must have rank >= 1, got ", data.describe());
+  const op_shapes::GatherLayout layout = op_shapes::gather_layout(node, data, indices);
   require_index_dtype(node, indices);
   require_device(node, data, 0);
   require_device(node, indices, 1);
-  const int64_t axis = normalize_axis(node, node.attr_int("axis", 0), data.rank());
-  const Dims& ds = data.shape();
-  Dims out_shape(ds.begin(), ds.begin() + axis);
-  out_shape.insert(out_shape.end(), indices.shape().begin(), indices.shape().end());
-  out_shape.insert(out_shape.end(), ds.begin() + axis + 1, ds.end());
-  Tensor out = context.allocate(data.dtype(), out_shape);
+  Tensor out = context.allocate(data.dtype(), layout.output_shape);
   if (out.numel() == 0) return {out};
-  const int64_t outer = product(ds, 0, static_cast<size_t>(axis));
-  const int64_t extent = ds[static_cast<size_t>(axis)];
-  const int64_t inner = product(ds, static_cast<size_t>(axis) + 1, ds.size());
-  const int64_t row_bytes = inner * static_cast<int64_t>(dtype_size(data.dtype()));
-  launch_gather_rows(indices.dtype(), data.raw(), indices.raw(), out.raw(), outer, extent, indices.numel(), row_bytes,
-                     error_sink(context), context.stream);
+  const int64_t row_bytes = layout.inner * static_cast<int64_t>(dtype_size(data.dtype()));
+  launch_gather_rows(indices.dtype(), data.raw(), indices.raw(), out.raw(), layout.outer, layout.extent,
+                     indices.numel(), row_bytes, error_sink(context), context.stream);
   return {out};
 }
 
@@ -113,16 +60,9 @@ bool gather_supports(const ir::Node&, const std::vector<DType>& dtypes) {
 
 // ---------------------------------------------------------------- GatherElements / ScatterElements
 
-// The CPU's elements_layout checks, then the addressing of indices positions into data.
-ElementsGeometry elements_geometry(const ir::Node& node, const Tensor& data, const Tensor& indices, int64_t axis,
-                                   const char* indices_name) {
-  if (indices.rank() != data.rank())
-    fail_input(node.describe(), ": ", indices_name, " ", indices.describe(), " must have the rank of data ",
-               data.describe());
-  for (int64_t d = 0; d < data.rank(); ++d)
-    if (d != axis && indices.dim(d) > data.dim(d))
-      fail_input(node.describe(), ": ", indices_name, " ", indices.describe(), " is larger than data ",
-                 data.describe(), " on dimension ", d, " (only axis ", axis, " may be larger)");
+// The addressing of indices positions into data, for indices that passed the shape checks
+// (op_shapes::gather_elements_axis and scatter_elements_layout).
+ElementsGeometry elements_geometry(const ir::Node& node, const Tensor& data, const Tensor& indices, int64_t axis) {
   if (data.rank() > kMaxIndexRank) fail_rank_limit(node, data);
   const auto strides = contiguous_strides(data.shape());
   ElementsGeometry geometry;
@@ -139,12 +79,11 @@ ElementsGeometry elements_geometry(const ir::Node& node, const Tensor& data, con
 Outputs gather_elements_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernelContext& context) {
   const Tensor& data = require_input(node, inputs, 0);
   const Tensor& indices = require_input(node, inputs, 1);
-  if (data.rank() == 0) fail_input(node.describe(), ": data must have rank >= 1, got ", data.describe());
+  const int64_t axis = op_shapes::gather_elements_axis(node, data, indices);
   require_index_dtype(node, indices);
   require_device(node, data, 0);
   require_device(node, indices, 1);
-  const int64_t axis = normalize_axis(node, node.attr_int("axis", 0), data.rank());
-  const ElementsGeometry geometry = elements_geometry(node, data, indices, axis, "indices");
+  const ElementsGeometry geometry = elements_geometry(node, data, indices, axis);
   Tensor out = context.allocate(data.dtype(), indices.shape());
   if (out.numel() == 0) return {out};
   launch_gather_elements(dtype_size(data.dtype()), indices.dtype(), data.raw(), indices.raw(), out.raw(), geometry,
@@ -166,13 +105,10 @@ bool parse_reduction(const std::string& name, ScatterReduction& reduction) {
   return true;
 }
 
-ScatterReduction reduction_of(const ir::Node& node, DType data_dtype) {
-  const std::string name = node.attr_string("reduction", "none");
+// A reduction name that op_shapes validated, as the kernels take it.
+ScatterReduction reduction_of(const ir::Node& node, const std::string& name, DType data_dtype) {
   ScatterReduction reduction = ScatterReduction::None;
-  if (!parse_reduction(name, reduction))
-    fail_input(node.describe(), ": reduction '", name, "' is not one of none, add, mul, max, min");
-  if (data_dtype == DType::Bool && (reduction == ScatterReduction::Add || reduction == ScatterReduction::Mul))
-    fail_input(node.describe(), ": reduction '", name, "' is not defined for bool data");
+  parse_reduction(name, reduction);
   if (!scatter_supported(data_dtype, reduction))
     fail_input(node.describe(), ": dtype ", dtype_name(data_dtype),
                " is not supported here (expected float32, float64, int32, int64 or bool)");
@@ -193,19 +129,13 @@ Outputs scatter_elements_kernel(const ir::Node& node, const KernelInputs& inputs
   const Tensor& data = require_input(node, inputs, 0);
   const Tensor& indices = require_input(node, inputs, 1);
   const Tensor& updates = require_input(node, inputs, 2);
-  if (data.rank() == 0) fail_input(node.describe(), ": data must have rank >= 1, got ", data.describe());
-  if (updates.shape() != indices.shape())
-    fail_input(node.describe(), ": updates ", updates.describe(), " must have the shape of indices ",
-               indices.describe());
-  if (updates.dtype() != data.dtype())
-    fail_input(node.describe(), ": updates ", updates.describe(), " must have the dtype of data ", data.describe());
+  const op_shapes::ScatterElementsLayout layout = op_shapes::scatter_elements_layout(node, data, indices, updates);
   require_index_dtype(node, indices);
-  const int64_t axis = normalize_axis(node, node.attr_int("axis", 0), data.rank());
-  const ScatterReduction reduction = reduction_of(node, data.dtype());
-  const ElementsGeometry geometry = elements_geometry(node, data, indices, axis, "indices");
+  const ScatterReduction reduction = reduction_of(node, layout.reduction, data.dtype());
+  const ElementsGeometry geometry = elements_geometry(node, data, indices, layout.axis);
   for (size_t i = 0; i < 3; ++i) require_device(node, *inputs[i], i);
 
-  Tensor out = copy_of(data, context);
+  Tensor out = device_copy(data, context);
   const int64_t count = indices.numel();
   if (count == 0) return {out};
   const size_t scratch_bytes = scatter_elements_scratch_bytes(count, data.numel());
@@ -220,30 +150,14 @@ Outputs scatter_elements_kernel(const ir::Node& node, const KernelInputs& inputs
 Outputs gather_nd_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernelContext& context) {
   const Tensor& data = require_input(node, inputs, 0);
   const Tensor& indices = require_input(node, inputs, 1);
-  const int64_t r = data.rank(), q = indices.rank();
-  const int64_t b = node.attr_int("batch_dims", 0);
-  if (r < 1 || q < 1)
-    fail_input(node.describe(), ": data and indices must have rank >= 1, got ", data.describe(), " and ",
-               indices.describe());
-  if (b < 0 || b >= std::min(r, q))
-    fail_input(node.describe(), ": batch_dims ", b, " must be in [0, ", std::min(r, q) - 1, "] for data ",
-               data.describe(), " and indices ", indices.describe());
-  const int64_t k = indices.shape().back();
-  if (k < 1 || k > r - b)
-    fail_input(node.describe(), ": the last dimension of indices ", indices.describe(), " is ", k, ", expected 1..",
-               r - b, " (data rank minus batch_dims)");
-  for (int64_t d = 0; d < b; ++d)
-    if (indices.dim(d) != data.dim(d))
-      fail_input(node.describe(), ": batch dimension ", d, " differs between data ", data.describe(),
-                 " and indices ", indices.describe());
+  const op_shapes::GatherNdLayout layout = op_shapes::gather_nd_layout(node, data, indices);
+  const int64_t b = layout.batch_dims, k = layout.k;
   require_index_dtype(node, indices);
   require_device(node, data, 0);
   require_device(node, indices, 1);
   if (k > kMaxIndexRank) fail_rank_limit(node, indices);
   const Dims& ds = data.shape();
-  Dims out_shape(indices.shape().begin(), indices.shape().end() - 1);
-  out_shape.insert(out_shape.end(), ds.begin() + b + k, ds.end());
-  Tensor out = context.allocate(data.dtype(), out_shape);
+  Tensor out = context.allocate(data.dtype(), layout.output_shape);
   if (out.numel() == 0) return {out};
 
   const auto strides = contiguous_strides(ds);
@@ -270,27 +184,14 @@ Outputs scatter_nd_kernel(const ir::Node& node, const KernelInputs& inputs, Cuda
   const Tensor& data = require_input(node, inputs, 0);
   const Tensor& indices = require_input(node, inputs, 1);
   const Tensor& updates = require_input(node, inputs, 2);
-  const int64_t r = data.rank(), q = indices.rank();
-  if (r < 1 || q < 1)
-    fail_input(node.describe(), ": data and indices must have rank >= 1, got ", data.describe(), " and ",
-               indices.describe());
-  const int64_t k = indices.shape().back();
-  if (k < 1 || k > r)
-    fail_input(node.describe(), ": the last dimension of indices ", indices.describe(), " is ", k, ", expected 1..", r,
-               " (the rank of data ", data.describe(), ")");
-  Dims expected(indices.shape().begin(), indices.shape().end() - 1);
-  expected.insert(expected.end(), data.shape().begin() + k, data.shape().end());
-  if (updates.shape() != expected)
-    fail_input(node.describe(), ": updates ", updates.describe(), " should have shape ", shape_to_string(expected),
-               " (indices.shape[:-1] + data.shape[", k, ":])");
-  if (updates.dtype() != data.dtype())
-    fail_input(node.describe(), ": updates ", updates.describe(), " must have the dtype of data ", data.describe());
+  const op_shapes::ScatterNdLayout layout = op_shapes::scatter_nd_layout(node, data, indices, updates);
+  const int64_t k = layout.k;
   require_index_dtype(node, indices);
-  const ScatterReduction reduction = reduction_of(node, data.dtype());
+  const ScatterReduction reduction = reduction_of(node, layout.reduction, data.dtype());
   if (k > kMaxIndexRank) fail_rank_limit(node, indices);
   for (size_t i = 0; i < 3; ++i) require_device(node, *inputs[i], i);
 
-  Tensor out = copy_of(data, context);
+  Tensor out = device_copy(data, context);
   const int64_t tuples = product(indices.shape(), 0, indices.shape().size() - 1);
   const int64_t slice = product(data.shape(), static_cast<size_t>(k), data.shape().size());
   if (tuples == 0 || slice == 0) return {out};

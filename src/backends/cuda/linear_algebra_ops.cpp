@@ -1,6 +1,6 @@
 // CUDA MatMul (numpy semantics: 1-D promotion, broadcast batch dims) and Gemm through cuBLAS, in
-// float32 and float64. Shape rules and messages are the CPU reference's
-// (backends/cpu/linear_algebra.cpp); integer and 16-bit float products stay on the CPU.
+// float32 and float64. Shape rules and messages are shared with the CPU reference
+// (backends/op_shapes/linear_algebra.h); integer and 16-bit float products stay on the CPU.
 //
 // Precision: the handle's default math mode is kept (no TF32 tensor-op math), so float32 products
 // are true FP32 and agree with the CPU's OpenBLAS within rounding (~1e-6 relative), not TF32's
@@ -18,27 +18,17 @@
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/launch/movement.cuh"
+#include "backends/cuda/op_helpers.h"
+#include "backends/op_shapes/linear_algebra.h"
 
 namespace gnnrt::cuda {
 
 namespace {
 
-using Outputs = std::vector<Tensor>;
-using cpu::require_input;
-
-DType dtype_at(const std::vector<DType>& dtypes, size_t index) {
-  return index < dtypes.size() ? dtypes[index] : DType::Undefined;
-}
-
 bool blas_dtype(DType dtype) { return dtype == DType::Float32 || dtype == DType::Float64; }
 
-void require_device(const ir::Node& node, const Tensor& tensor, size_t index) {
-  GNNRT_CHECK(!tensor.on_host(), node.describe(), ": input ", index, " reached the CUDA kernel in host memory");
-}
-
 void require_blas_dtype(const ir::Node& node, const Tensor& t, const char* name) {
-  if (t.dtype() == DType::Bool)
-    fail_input(node.describe(), ": input ", name, " is ", t.describe(), "; bool is not a numeric type here");
+  op_shapes::require_numeric(node, t, name);
   if (!blas_dtype(t.dtype()))
     fail_input(node.describe(), ": dtype ", dtype_name(t.dtype()),
                " is not supported by the CUDA backend here (expected float32 or float64)");
@@ -97,64 +87,17 @@ Outputs matmul_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKern
   if (a_in.dtype() != b_in.dtype())
     fail_input(node.describe(), ": inputs have different dtypes: A is ", a_in.describe(), ", B is ", b_in.describe());
   require_blas_dtype(node, a_in, "A");
-  if (a_in.rank() == 0 || b_in.rank() == 0)
-    fail_input(node.describe(), ": inputs must have rank >= 1, got A ", a_in.describe(), " and B ", b_in.describe());
+  const op_shapes::MatMulShape shape = op_shapes::matmul_shape(node, a_in, b_in);
   require_device(node, a_in, 0);
   require_device(node, b_in, 1);
-
-  // numpy promotion: a 1-D A is a row [1, K], a 1-D B a column [K, 1]; the added dim is dropped after.
-  Dims a_shape = a_in.shape(), b_shape = b_in.shape();
-  const bool a_vector = a_shape.size() == 1, b_vector = b_shape.size() == 1;
-  if (a_vector) a_shape.insert(a_shape.begin(), 1);
-  if (b_vector) b_shape.push_back(1);
-  const int64_t m = a_shape[a_shape.size() - 2], k = a_shape.back();
-  const int64_t n = b_shape.back();
-  if (b_shape[b_shape.size() - 2] != k)
-    fail_input(node.describe(), ": cannot multiply A ", a_in.describe(), " by B ", b_in.describe(), " (A has ", k,
-               " columns, B has ", b_shape[b_shape.size() - 2], " rows)");
-
-  const Dims a_batch(a_shape.begin(), a_shape.end() - 2), b_batch(b_shape.begin(), b_shape.end() - 2);
-  const size_t batch_rank = std::max(a_batch.size(), b_batch.size());
-  Dims batch(batch_rank);
-  for (size_t i = 0; i < batch_rank; ++i) {
-    const int64_t da = i + a_batch.size() >= batch_rank ? a_batch[i + a_batch.size() - batch_rank] : 1;
-    const int64_t db = i + b_batch.size() >= batch_rank ? b_batch[i + b_batch.size() - batch_rank] : 1;
-    if (da != db && da != 1 && db != 1)
-      fail_input(node.describe(), ": batch dimensions of A ", a_in.describe(), " and B ", b_in.describe(),
-                 " do not broadcast (", da, " vs ", db, ")");
-    batch[i] = da == 1 ? db : da;
-  }
-  Dims out_shape = batch;
-  if (!a_vector) out_shape.push_back(m);
-  if (!b_vector) out_shape.push_back(n);
-  Tensor out = context.allocate(a_in.dtype(), out_shape);
+  const int64_t m = shape.m, n = shape.n, k = shape.k;
+  Tensor out = context.allocate(a_in.dtype(), shape.output_shape);
   if (out.numel() == 0) return {out};
   if (k == 0) {  // a sum over nothing; cuBLAS is not called with zero leading dimensions
     zero_fill(out, context.stream);
     return {out};
   }
-  const int64_t batch_count = element_count(batch);
-
-  // Matrix offsets (in elements) of A and B for each output batch; broadcast dims step by 0.
-  auto batch_offsets = [&](const Dims& own, int64_t matrix_size) {
-    std::vector<int64_t> stride(batch_rank, 0);
-    int64_t s = matrix_size;
-    for (size_t i = own.size(); i-- > 0;) {
-      const size_t o = i + batch_rank - own.size();
-      stride[o] = own[i] == 1 ? 0 : s;
-      s *= own[i];
-    }
-    std::vector<int64_t> offsets(static_cast<size_t>(batch_count));
-    for (int64_t bi = 0; bi < batch_count; ++bi) {
-      int64_t rest = bi, offset = 0;
-      for (size_t d = batch_rank; d-- > 0;) {
-        offset += (rest % batch[d]) * stride[d];
-        rest /= batch[d];
-      }
-      offsets[static_cast<size_t>(bi)] = offset;
-    }
-    return offsets;
-  };
+  const int64_t batch_count = element_count(shape.batch);
 
   with_blas_type(a_in.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -162,11 +105,12 @@ Outputs matmul_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKern
     const T* b = static_cast<const T*>(b_in.raw());
     T* c = static_cast<T*>(out.raw());
     // A shared B under a contiguous batch of A (x[..., N, F] @ W[F, H]) is one tall product.
-    if (element_count(b_batch) == 1 && element_count(a_batch) == batch_count) {
+    if (element_count(shape.b_batch) == 1 && element_count(shape.a_batch) == batch_count) {
       row_major_gemm<T>(context.cublas, false, false, batch_count * m, n, k, 1.0, a, k, 0, b, n, 0, 0.0, c, n, 0, 1);
       return;
     }
-    const auto a_offsets = batch_offsets(a_batch, m * k), b_offsets = batch_offsets(b_batch, k * n);
+    const auto a_offsets = shape.batch_offsets(shape.a_batch, m * k);
+    const auto b_offsets = shape.batch_offsets(shape.b_batch, k * n);
     const int64_t step_a = uniform_step(a_offsets), step_b = uniform_step(b_offsets);
     if (step_a >= 0 && step_b >= 0) {  // every batch at a fixed distance (0 for a broadcast operand)
       row_major_gemm<T>(context.cublas, false, false, m, n, k, 1.0, a, k, step_a, b, n, step_b, 0.0, c, n, m * n,
@@ -191,33 +135,17 @@ bool matmul_supports(const ir::Node&, const std::vector<DType>& dtypes) {
 Outputs gemm_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernelContext& context) {
   const Tensor& a_in = require_input(node, inputs, 0);
   const Tensor& b_in = require_input(node, inputs, 1);
-  const Tensor* c_in = inputs.size() > 2 ? inputs[2] : nullptr;
-  if (a_in.rank() != 2 || b_in.rank() != 2)
-    fail_input(node.describe(), ": A and B must be 2-D, got A ", a_in.describe(), " and B ", b_in.describe());
-  if (a_in.dtype() != b_in.dtype() || (c_in && c_in->dtype() != a_in.dtype()))
-    fail_input(node.describe(), ": inputs must share one dtype, got A ", a_in.describe(), ", B ", b_in.describe(),
-               c_in ? cat(", C ", c_in->describe()) : std::string());
+  const Tensor* c_in = optional_input(inputs, 2);
+  op_shapes::check_gemm_operands(node, a_in, b_in, c_in);
   require_blas_dtype(node, a_in, "A");
   require_device(node, a_in, 0);
   require_device(node, b_in, 1);
   if (c_in) require_device(node, *c_in, 2);
-  const bool trans_a = node.attr_int("transA", 0) != 0, trans_b = node.attr_int("transB", 0) != 0;
-  const double alpha = node.attr_float("alpha", 1.0f), beta = node.attr_float("beta", 1.0f);
-  const int64_t m = trans_a ? a_in.dim(1) : a_in.dim(0), k = trans_a ? a_in.dim(0) : a_in.dim(1);
-  const int64_t kb = trans_b ? b_in.dim(1) : b_in.dim(0), n = trans_b ? b_in.dim(0) : b_in.dim(1);
-  if (k != kb)
-    fail_input(node.describe(), ": op(A) is [", m, ", ", k, "] but op(B) is [", kb, ", ", n, "] (A ", a_in.describe(),
-               " transA=", trans_a, ", B ", b_in.describe(), " transB=", trans_b, ")");
-  int64_t c_rows = 1, c_cols = 1;
-  if (c_in) {
-    const Dims& cs = c_in->shape();
-    const bool ok = cs.size() <= 2 && (cs.empty() || cs.back() == 1 || cs.back() == n) &&
-                    (cs.size() < 2 || cs[0] == 1 || cs[0] == m);
-    if (!ok)
-      fail_input(node.describe(), ": C ", c_in->describe(), " does not broadcast to the output [", m, ", ", n, "]");
-    c_cols = cs.empty() ? 1 : cs.back();
-    c_rows = cs.size() < 2 ? 1 : cs[0];
-  }
+  const op_shapes::GemmShape shape = op_shapes::gemm_shape(node, a_in, b_in, c_in);
+  const bool trans_a = shape.trans_a, trans_b = shape.trans_b;
+  const double alpha = shape.alpha, beta = shape.beta;
+  const int64_t m = shape.m, n = shape.n, k = shape.k;
+  const int64_t c_rows = shape.c_rows, c_cols = shape.c_cols;
   Tensor out = context.allocate(a_in.dtype(), {m, n});
   if (out.numel() == 0) return {out};
   const bool use_c = c_in && beta != 0.0;

@@ -1,6 +1,7 @@
-// CUDA host side of the reductions and axis-wise normalisations: the CPU reference's checks and
-// error messages (backends/cpu/reduction.cpp), the reduction layout (merged kept and reduced
-// dims, so that any set of axes works without a transpose), and calls to launch/reduction.cuh.
+// CUDA host side of the reductions and axis-wise normalisations: the checks and error messages
+// shared with the CPU reference (backends/op_shapes/reduction.h), the reduction layout (merged kept
+// and reduced dims, so that any set of axes works without a transpose), and calls to
+// launch/reduction.cuh.
 #include <cuda_runtime.h>
 
 #include <string>
@@ -11,115 +12,34 @@
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/launch/elementwise.cuh"
 #include "backends/cuda/launch/reduction.cuh"
+#include "backends/cuda/op_helpers.h"
+#include "backends/op_shapes/reduction.h"
 
 namespace gnnrt::cuda {
 
 namespace {
 
-using Outputs = std::vector<Tensor>;
-using cpu::normalize_axis;
-using cpu::require_input;
-
-const Tensor* optional_input(const KernelInputs& inputs, size_t index) {
-  return index < inputs.size() ? inputs[index] : nullptr;
-}
-
-DType dtype_at(const std::vector<DType>& dtypes, size_t index) {
-  return index < dtypes.size() ? dtypes[index] : DType::Undefined;
-}
-
-template <typename Fn>
-bool attributes_ok(Fn&& check) {
-  try {
-    return check();
-  } catch (const Error&) {
-    return false;
-  }
-}
-
-void require_device(const ir::Node& node, const Tensor& tensor, size_t index) {
-  GNNRT_CHECK(!tensor.on_host(), node.describe(), ": input ", index, " reached the CUDA kernel in host memory");
-}
-
-// Small parameter tensors (axes, CumSum's axis) are read on the host; a device copy comes back
-// first (a synchronisation, but these are normally constants the executor keeps on the host).
-Tensor host_copy(const Tensor& tensor, CudaKernelContext& context) {
-  return tensor.on_host() ? tensor : context.to_host(tensor);
-}
-
-// Scratch memory of `bytes` for a launch (an empty tensor when none is needed).
-Tensor scratch_tensor(size_t bytes, CudaKernelContext& context) {
-  if (bytes == 0) return Tensor();
-  return context.allocate(DType::UInt8, {static_cast<int64_t>(bytes)});
-}
-
-void* scratch_pointer(Tensor& scratch) { return scratch.defined() ? scratch.raw() : nullptr; }
+using op_shapes::AxisSplit;
+using op_shapes::split_at_axis;
 
 // ---------------------------------------------------------------- Reduce*
-
-// Which axes a Reduce* node folds: the optional `axes` input (opset 18), all axes when it is
-// absent or empty, none when it is empty and noop_with_empty_axes=1.
-std::vector<bool> reduced_axes(const ir::Node& node, const KernelInputs& inputs, int64_t rank,
-                               CudaKernelContext& context) {
-  std::vector<int64_t> axes;
-  if (const Tensor* axes_input = optional_input(inputs, 1)) {
-    if (!is_integer(axes_input->dtype()))
-      fail_input(node.describe(), ": input 1 (axes) must be an int64 tensor, got ", axes_input->describe());
-    axes = host_copy(*axes_input, context).to_int_vector();
-  } else {
-    axes = node.attr_ints("axes");  // pre-opset-18 form, should the importer leave it
-  }
-  const size_t dims = static_cast<size_t>(rank);
-  if (axes.empty()) return std::vector<bool>(dims, node.attr_int("noop_with_empty_axes", 0) == 0);
-  std::vector<bool> reduce(dims, false);
-  for (int64_t axis : axes) {
-    const int64_t normalized = normalize_axis(node, axis, rank);
-    if (rank == 0) continue;  // a scalar: nothing to fold whatever the axis
-    if (reduce[static_cast<size_t>(normalized)])
-      fail_input(node.describe(), ": axis ", axis, " appears more than once in axes");
-    reduce[static_cast<size_t>(normalized)] = true;
-  }
-  return reduce;
-}
 
 // The output shape and the kernel geometry: dims of size 1 dropped, neighbouring dims of the same
 // kind (kept or reduced) merged, as the CPU's ReductionLayout.
 ReduceGeometry reduction_geometry(const ir::Node& node, const Dims& shape, const std::vector<bool>& reduce_axis,
                                   bool keepdims, Dims& output_shape) {
-  struct Merged {
-    int64_t size;
-    bool reduced;
-  };
-  std::vector<Merged> merged;
-  int64_t reduced_count = 1;
-  output_shape.clear();
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (reduce_axis[d]) {
-      reduced_count *= shape[d];
-      if (keepdims) output_shape.push_back(1);
-    } else {
-      output_shape.push_back(shape[d]);
-    }
-    if (shape[d] == 1) continue;
-    if (!merged.empty() && merged.back().reduced == reduce_axis[d]) merged.back().size *= shape[d];
-    else merged.push_back({shape[d], reduce_axis[d]});
-  }
+  const op_shapes::ReductionDims dims = op_shapes::reduction_dims(shape, reduce_axis, keepdims);
+  output_shape = dims.output_shape;
   ReduceGeometry geometry;
   geometry.outputs = element_count(output_shape);
-  geometry.reduced = reduced_count;
-  int64_t stride = 1;
-  std::vector<int64_t> strides(merged.size());
-  for (size_t d = merged.size(); d-- > 0;) {
-    strides[d] = stride;
-    stride *= merged[d].size;
-  }
-  for (size_t d = 0; d < merged.size(); ++d) {
-    int32_t& rank = merged[d].reduced ? geometry.reduced_rank : geometry.kept_rank;
+  geometry.reduced = dims.reduced_count;
+  for (const op_shapes::ReductionDims::Run& run : dims.runs) {
+    int32_t& rank = run.reduced ? geometry.reduced_rank : geometry.kept_rank;
     if (rank == kMaxReduceDims)
       fail_input(node.describe(), ": reducing ", shape_to_string(shape), " over these axes needs more than ",
                  kMaxReduceDims, " separate runs of dimensions, which the CUDA backend does not handle; run on the CPU");
-    (merged[d].reduced ? geometry.reduced_sizes : geometry.kept_sizes)[rank] = merged[d].size;
-    (merged[d].reduced ? geometry.reduced_strides : geometry.kept_strides)[rank] = strides[d];
+    (run.reduced ? geometry.reduced_sizes : geometry.kept_sizes)[rank] = run.size;
+    (run.reduced ? geometry.reduced_strides : geometry.kept_strides)[rank] = run.stride;
     ++rank;
   }
   return geometry;
@@ -131,8 +51,8 @@ Outputs reduce_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKern
   require_device(node, data, 0);
   const bool keepdims = node.attr_int("keepdims", 1) != 0;
   Dims output_shape;
-  const ReduceGeometry geometry = reduction_geometry(
-      node, data.shape(), reduced_axes(node, inputs, data.rank(), context), keepdims, output_shape);
+  const std::vector<bool> reduce_axis = op_shapes::reduced_axes(node, inputs, data.rank(), host_reader(context));
+  const ReduceGeometry geometry = reduction_geometry(node, data.shape(), reduce_axis, keepdims, output_shape);
   if (!reduce_supported(Op, data.dtype()))
     fail_input(node.describe(), ": dtype ", dtype_name(data.dtype()), " is not supported here");
   Tensor output = context.allocate(data.dtype(), output_shape);
@@ -150,45 +70,18 @@ bool reduce_supports(const ir::Node&, const std::vector<DType>& dtypes) {
 
 // ---------------------------------------------------------------- single-axis ops
 
-struct AxisSplit {
-  int64_t outer = 1;
-  int64_t length = 1;
-  int64_t inner = 1;
-};
-
-AxisSplit split_at_axis(const Dims& shape, int64_t axis) {
-  AxisSplit split;
-  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
-    const int64_t size = shape[static_cast<size_t>(d)];
-    if (d < axis) split.outer *= size;
-    else if (d == axis) split.length = size;
-    else split.inner *= size;
-  }
-  return split;
-}
-
 template <bool IsMax>
 Outputs arg_extreme_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernelContext& context) {
   const Tensor& data = require_input(node, inputs, 0);
   require_device(node, data, 0);
-  const int64_t axis = normalize_axis(node, node.attr_int("axis", 0), data.rank());
-  const bool keepdims = node.attr_int("keepdims", 1) != 0;
-  const bool select_last = node.attr_int("select_last_index", 0) != 0;
-  const AxisSplit split = split_at_axis(data.shape(), axis);
-  Dims output_shape = data.shape();
-  if (data.rank() > 0) {
-    if (keepdims) output_shape[static_cast<size_t>(axis)] = 1;
-    else output_shape.erase(output_shape.begin() + axis);
-  }
-  Tensor output = context.allocate(DType::Int64, output_shape);
+  const op_shapes::ArgExtremeLayout layout = op_shapes::arg_extreme_layout(node, data, IsMax);
+  const AxisSplit& split = layout.split;
+  Tensor output = context.allocate(DType::Int64, layout.output_shape);
   if (output.numel() == 0) return {output};
-  if (split.length == 0)
-    fail_input(node.describe(), ": cannot take the arg", IsMax ? "max" : "min", " of ", data.describe(),
-               " over axis ", axis, ", which has size 0");
   if (!arg_extreme_supported(data.dtype()))
     fail_input(node.describe(), ": dtype ", dtype_name(data.dtype()), " is not supported here");
-  launch_arg_extreme(data.dtype(), IsMax, select_last, data.raw(), static_cast<int64_t*>(output.raw()), split.outer,
-                     split.length, split.inner, context.stream);
+  launch_arg_extreme(data.dtype(), IsMax, layout.select_last, data.raw(), static_cast<int64_t*>(output.raw()),
+                     split.outer, split.length, split.inner, context.stream);
   return {output};
 }
 
@@ -220,9 +113,7 @@ Outputs cumsum_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKern
   const Tensor& data = require_input(node, inputs, 0);
   const Tensor& axis_tensor = require_input(node, inputs, 1);
   require_device(node, data, 0);
-  if (!is_integer(axis_tensor.dtype()) || axis_tensor.numel() != 1)
-    fail_input(node.describe(), ": input 1 (axis) must be an int32 or int64 scalar, got ", axis_tensor.describe());
-  const int64_t axis = normalize_axis(node, host_copy(axis_tensor, context).scalar_as_int(0), data.rank());
+  const int64_t axis = op_shapes::cumsum_axis(node, data, axis_tensor, host_reader(context));
   const bool exclusive = node.attr_int("exclusive", 0) != 0;
   const bool reverse = node.attr_int("reverse", 0) != 0;
   const AxisSplit split = split_at_axis(data.shape(), axis);
@@ -245,18 +136,9 @@ bool cumsum_supports(const ir::Node&, const std::vector<DType>& dtypes) {
 
 Outputs batch_normalization_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernelContext& context) {
   const Tensor& x = require_input(node, inputs, 0);
-  if (node.attr_int("training_mode", 0) != 0)
-    fail_input(node.describe(), ": training_mode=1 is not supported (gnnrt runs inference; export the model in eval mode)");
-  if (x.rank() < 2) fail_input(node.describe(), ": X must have rank >= 2 ([N, C, ...]), got ", x.describe());
+  op_shapes::check_batch_norm_inputs(node, inputs);
   const int64_t channels = x.dim(1);
-  const char* names[] = {"X", "scale", "B", "input_mean", "input_var"};
-  for (size_t index = 1; index <= 4; ++index) {
-    const Tensor& parameter = require_input(node, inputs, index);
-    if (parameter.dtype() != x.dtype() || parameter.rank() != 1 || parameter.dim(0) != channels)
-      fail_input(node.describe(), ": input ", index, " (", names[index], ") must be ", dtype_name(x.dtype()), "[",
-                 channels, "] to match X ", x.describe(), ", got ", parameter.describe());
-    require_device(node, parameter, index);
-  }
+  for (size_t index = 1; index <= 4; ++index) require_device(node, *inputs[index], index);
   require_device(node, x, 0);
   if (!batch_norm_supported(x.dtype()))
     fail_input(node.describe(), ": dtype ", dtype_name(x.dtype()),
@@ -282,10 +164,7 @@ bool batch_normalization_supports(const ir::Node& node, const std::vector<DType>
 // Scale or B as a device tensor of exactly `shape` (numpy broadcast_to, with the CPU's checks).
 Tensor broadcast_parameter(const ir::Node& node, const Tensor& parameter, size_t index, const Dims& shape,
                            const std::string& what, CudaKernelContext& context) {
-  const Dims result = cpu::broadcast_shapes({parameter.shape(), shape}, what);
-  if (result != shape)
-    fail_input(what, ": cannot broadcast ", parameter.describe(), " to shape ", shape_to_string(shape),
-               " (the result would be ", shape_to_string(result), ")");
+  cpu::require_broadcastable_to(parameter, shape, what);
   require_device(node, parameter, index);
   if (parameter.numel() == element_count(shape)) return parameter;  // same elements in the same order
   Tensor expanded = context.allocate(parameter.dtype(), shape);
@@ -304,32 +183,22 @@ Outputs layer_normalization_kernel(const ir::Node& node, const KernelInputs& inp
   const Tensor& x = require_input(node, inputs, 0);
   const Tensor& scale_input = require_input(node, inputs, 1);
   const Tensor* bias_input = optional_input(inputs, 2);
-  if (x.rank() == 0) fail_input(node.describe(), ": X must have rank >= 1, got ", x.describe());
-  const int64_t axis = normalize_axis(node, node.attr_int("axis", -1), x.rank());
-  const double epsilon = node.attr_float("epsilon", 1e-5f);
-  const DType stash = dtype_from_onnx(static_cast<int32_t>(node.attr_int("stash_type", 1)));
-  if (stash != DType::Float32 && stash != DType::Float64)
-    fail_input(node.describe(), ": stash_type ", node.attr_int("stash_type", 1), " is not supported (use 1, float32)");
+  const op_shapes::LayerNormLayout layout = op_shapes::layer_norm_layout(node, x);
+  const DType stash = layout.stash;
   require_device(node, x, 0);
 
-  const Dims normalized_shape(x.shape().begin() + axis, x.shape().end());
+  const Dims& normalized_shape = layout.normalized_shape;
   const Tensor scale =
       broadcast_parameter(node, scale_input, 1, normalized_shape, node.describe() + " input 1 (Scale)", context);
   Tensor bias;
   if (bias_input)
     bias = broadcast_parameter(node, *bias_input, 2, normalized_shape, node.describe() + " input 2 (B)", context);
-  for (const Tensor* parameter : {&scale_input, bias_input})
-    if (parameter && parameter->dtype() != x.dtype())
-      fail_input(node.describe(), ": Scale and B must have X's dtype ", dtype_name(x.dtype()), ", got ",
-                 parameter->describe());
+  op_shapes::check_layer_norm_dtypes(node, x, scale_input, bias_input);
   if (!layer_norm_supported(x.dtype(), stash))
     fail_input(node.describe(), ": dtype ", dtype_name(x.dtype()),
                " is not supported here (expected float32 or float64)");
 
-  Dims statistics_shape(x.shape().begin(), x.shape().begin() + axis);
-  statistics_shape.resize(x.shape().size(), 1);
-  const int64_t row_length = element_count(normalized_shape);
-  const int64_t rows = element_count(statistics_shape);
+  const Dims& statistics_shape = layout.statistics_shape;
 
   Outputs results{context.allocate(x.dtype(), x.shape())};
   // Only as many outputs as the node declares (Mean and InvStdDev are optional).
@@ -338,7 +207,7 @@ Outputs layer_normalization_kernel(const ir::Node& node, const KernelInputs& inp
   void* means = results.size() > 1 ? results[1].raw() : nullptr;
   void* inv_stds = results.size() > 2 ? results[2].raw() : nullptr;
   launch_layer_norm(x.dtype(), stash, x.raw(), scale.raw(), bias.defined() ? bias.raw() : nullptr, results[0].raw(),
-                    means, inv_stds, rows, row_length, epsilon, context.stream);
+                    means, inv_stds, layout.rows, layout.row_length, layout.epsilon, context.stream);
   return results;
 }
 

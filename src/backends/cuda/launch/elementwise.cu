@@ -13,67 +13,14 @@
 #include <type_traits>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/launch/launch_common.cuh"
 #include "gnnrt/error.h"
 
 namespace gnnrt::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
-// Grid-stride loops cover any count; more blocks than this only add scheduling overhead.
-constexpr int64_t kMaxBlocks = int64_t{1} << 16;
-
-unsigned blocks_for(int64_t count) {
-  return static_cast<unsigned>(std::min<int64_t>((count + kThreads - 1) / kThreads, kMaxBlocks));
-}
-
-template <typename T>
-struct Tag {
-  using type = T;
-};
-
-// ---------------------------------------------------------------- dtype visitors (host)
-
-// Calls fn(Tag<T>{}) for the arithmetic dtypes the CUDA backend instantiates; false otherwise.
-template <typename Fn>
-bool visit_arithmetic(DType dtype, Fn&& fn) {
-  switch (dtype) {
-    case DType::Float32: fn(Tag<float>{}); return true;
-    case DType::Float64: fn(Tag<double>{}); return true;
-    case DType::Int32: fn(Tag<int32_t>{}); return true;
-    case DType::Int64: fn(Tag<int64_t>{}); return true;
-    default: return false;
-  }
-}
-
-template <typename Fn>
-bool visit_float(DType dtype, Fn&& fn) {
-  switch (dtype) {
-    case DType::Float32: fn(Tag<float>{}); return true;
-    case DType::Float64: fn(Tag<double>{}); return true;
-    default: return false;
-  }
-}
-
-bool is_arithmetic(DType dtype) {
-  return dtype == DType::Float32 || dtype == DType::Float64 || dtype == DType::Int32 || dtype == DType::Int64;
-}
-bool is_float(DType dtype) { return dtype == DType::Float32 || dtype == DType::Float64; }
-
 // ---------------------------------------------------------------- device helpers
-
-template <typename T>
-struct IntegerLimits;
-template <>
-struct IntegerLimits<int32_t> {
-  static constexpr int32_t lowest = INT32_MIN;
-  static constexpr int32_t highest = INT32_MAX;
-};
-template <>
-struct IntegerLimits<int64_t> {
-  static constexpr int64_t lowest = INT64_MIN;
-  static constexpr int64_t highest = INT64_MAX;
-};
 
 template <typename T>
 constexpr bool kIsInteger = std::is_integral<T>::value && !std::is_same<T, bool>::value;
@@ -112,12 +59,6 @@ __device__ inline T positive_infinity() {
 }
 
 template <typename T>
-__device__ inline bool is_nan_value(T x) {
-  if constexpr (std::is_floating_point<T>::value) return x != x;
-  else return false;
-}
-
-template <typename T>
 __device__ inline bool is_negative(T x) {
   if constexpr (std::is_unsigned<T>::value) return false;
   else return x < T(0);
@@ -143,30 +84,6 @@ template <typename T>
 __device__ inline T wrapping_neg(T a) {
   if constexpr (kIsInteger<T>) return static_cast<T>(uint64_t{0} - static_cast<uint64_t>(a));
   else return -a;
-}
-
-// Max/Min that return NaN when either operand is NaN, and otherwise the CPU's exact choice
-// between equal operands (a < b ? b : a keeps the first of -0 and +0).
-template <typename T>
-__device__ inline T nan_max(T a, T b) {
-  if (is_nan_value(a)) return a;
-  if (is_nan_value(b)) return b;
-  return a < b ? b : a;
-}
-template <typename T>
-__device__ inline T nan_min(T a, T b) {
-  if (is_nan_value(a)) return a;
-  if (is_nan_value(b)) return b;
-  return b < a ? b : a;
-}
-
-// A double converted to an integer type without UB: NaN -> 0, out of range -> clamped.
-template <typename T>
-__device__ inline T saturating_cast(double value) {
-  if (value != value) return T(0);
-  if (value <= static_cast<double>(IntegerLimits<T>::lowest)) return IntegerLimits<T>::lowest;
-  if (value >= static_cast<double>(IntegerLimits<T>::highest)) return IntegerLimits<T>::highest;
-  return static_cast<T>(value);
 }
 
 template <typename T>
@@ -227,10 +144,6 @@ __device__ inline void input_offsets(const BroadcastIndexing& ix, int64_t i, boo
 }
 
 __host__ __device__ inline bool fits_32_bits(int64_t count) { return count <= static_cast<int64_t>(UINT32_MAX); }
-
-#define GNNRT_GRID_STRIDE_LOOP(i, count)                                                   \
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (count); \
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
 // ---------------------------------------------------------------- binary functors
 
@@ -710,18 +623,6 @@ __global__ void broadcast_copy_kernel(const E* __restrict__ in, E* __restrict__ 
     int64_t offsets[1];
     input_offsets<Mode>(ix, i, small, offsets);
     out[i] = in[offsets[0]];
-  }
-}
-
-// Calls fn(Tag<E>{}) with an unsigned integer type of `size` bytes.
-template <typename Fn>
-bool visit_element_size(size_t size, Fn&& fn) {
-  switch (size) {
-    case 1: fn(Tag<uint8_t>{}); return true;
-    case 2: fn(Tag<uint16_t>{}); return true;
-    case 4: fn(Tag<uint32_t>{}); return true;
-    case 8: fn(Tag<uint64_t>{}); return true;
-    default: return false;
   }
 }
 

@@ -41,12 +41,6 @@ struct BroadcastIndexing {
 bool make_broadcast_indexing(const std::vector<std::vector<int64_t>>& input_shapes,
                              const std::vector<int64_t>& output_shape, BroadcastIndexing& indexing);
 
-// Where kernels that check data record errors (see device_errors.h).
-struct DeviceErrorSink {
-  DeviceErrorRecord* record = nullptr;
-  int32_t site = 0;
-};
-
 // ---------------------------------------------------------------- binary ops
 
 enum class BinaryOp : int32_t {

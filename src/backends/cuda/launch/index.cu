@@ -12,40 +12,17 @@
 #include <type_traits>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/launch/launch_common.cuh"
 #include "gnnrt/error.h"
 
 namespace gnnrt::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
-// Grid-stride loops cover any count; more blocks than this only add scheduling overhead.
-constexpr int64_t kMaxBlocks = int64_t{1} << 16;
 // Sub-allocations of one scratch buffer start at this alignment (CUB's and vector loads' needs).
 constexpr size_t kScratchAlignment = 256;
 
-unsigned blocks_for(int64_t count) {
-  return static_cast<unsigned>(std::min<int64_t>((count + kThreads - 1) / kThreads, kMaxBlocks));
-}
-
 size_t align_up(size_t bytes) { return (bytes + kScratchAlignment - 1) / kScratchAlignment * kScratchAlignment; }
-
-template <typename T>
-struct Tag {
-  using type = T;
-};
-
-// Calls fn(Tag<U>{}) with the unsigned integer type of `size` bytes.
-template <typename Fn>
-void with_element_type(size_t size, Fn&& fn) {
-  switch (size) {
-    case 1: fn(Tag<uint8_t>{}); return;
-    case 2: fn(Tag<uint16_t>{}); return;
-    case 4: fn(Tag<uint32_t>{}); return;
-    case 8: fn(Tag<uint64_t>{}); return;
-    default: fail_internal("CUDA gather of ", size, "-byte elements (expected 1, 2, 4 or 8)");
-  }
-}
 
 template <typename Fn>
 void with_index_type(DType dtype, Fn&& fn) {
@@ -56,12 +33,9 @@ void with_index_type(DType dtype, Fn&& fn) {
   }
 }
 
-__device__ inline int64_t grid_start() { return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; }
-__device__ inline int64_t grid_step() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
-
 // The index wrapped into [0, extent), or -1 (after recording the error) when out of range.
 template <typename I>
-__device__ inline int64_t checked_index(I raw, int64_t extent, const IndexErrorSink& errors) {
+__device__ inline int64_t checked_index(I raw, int64_t extent, const DeviceErrorSink& errors) {
   const int64_t value = static_cast<int64_t>(raw);
   if (value < -extent || value >= extent) {
     report_device_error(errors.record, kIndexOutOfRange, errors.site, value, extent);
@@ -75,7 +49,7 @@ __device__ inline int64_t checked_index(I raw, int64_t extent, const IndexErrorS
 template <typename Unit, typename I>
 __global__ void gather_rows_kernel(const char* __restrict__ data, const I* __restrict__ indices,
                                    char* __restrict__ out, int64_t outer, int64_t extent, int64_t count,
-                                   int64_t units_per_row, IndexErrorSink errors) {
+                                   int64_t units_per_row, DeviceErrorSink errors) {
   const int64_t total = outer * count * units_per_row;
   const int64_t row_bytes = units_per_row * static_cast<int64_t>(sizeof(Unit));
   for (int64_t i = grid_start(); i < total; i += grid_step()) {
@@ -95,18 +69,25 @@ __global__ void gather_rows_kernel(const char* __restrict__ data, const I* __res
   }
 }
 
+// The data offset that indices position p addresses, less the axis term (wrap(indices[p]) *
+// data_strides[axis]).
+__device__ inline int64_t elements_offset(const ElementsGeometry& geometry, int64_t p) {
+  int64_t rest = p;
+  int64_t offset = 0;
+  for (int d = geometry.rank - 1; d >= 0; --d) {
+    const int64_t c = rest % geometry.index_dims[d];
+    rest /= geometry.index_dims[d];
+    if (d != geometry.axis) offset += c * geometry.data_strides[d];
+  }
+  return offset;
+}
+
 template <typename Element, typename I>
 __global__ void gather_elements_kernel(const Element* __restrict__ data, const I* __restrict__ indices,
                                        Element* __restrict__ out, ElementsGeometry geometry, int64_t count,
-                                       IndexErrorSink errors) {
+                                       DeviceErrorSink errors) {
   for (int64_t p = grid_start(); p < count; p += grid_step()) {
-    int64_t rest = p;
-    int64_t offset = 0;
-    for (int d = geometry.rank - 1; d >= 0; --d) {
-      const int64_t c = rest % geometry.index_dims[d];
-      rest /= geometry.index_dims[d];
-      if (d != geometry.axis) offset += c * geometry.data_strides[d];
-    }
+    const int64_t offset = elements_offset(geometry, p);
     const int64_t index = checked_index(indices[p], geometry.extent, errors);
     out[p] = index < 0 ? Element{0} : data[offset + index * geometry.data_strides[geometry.axis]];
   }
@@ -115,7 +96,7 @@ __global__ void gather_elements_kernel(const Element* __restrict__ data, const I
 template <typename Element, typename I>
 __global__ void gather_nd_kernel(const Element* __restrict__ data, const I* __restrict__ indices,
                                  Element* __restrict__ out, GatherNdGeometry geometry, int64_t count,
-                                 IndexErrorSink errors) {
+                                 DeviceErrorSink errors) {
   for (int64_t i = grid_start(); i < count; i += grid_step()) {
     const int64_t t = i / geometry.slice;
     const int64_t s = i - t * geometry.slice;
@@ -156,15 +137,9 @@ int key_bits(int64_t key_bound) {
 template <typename K, typename I>
 __global__ void scatter_elements_keys_kernel(const I* __restrict__ indices, ElementsGeometry geometry, int64_t count,
                                              K key_bound, K* __restrict__ keys, K* __restrict__ positions,
-                                             IndexErrorSink errors) {
+                                             DeviceErrorSink errors) {
   for (int64_t p = grid_start(); p < count; p += grid_step()) {
-    int64_t rest = p;
-    int64_t offset = 0;
-    for (int d = geometry.rank - 1; d >= 0; --d) {
-      const int64_t c = rest % geometry.index_dims[d];
-      rest /= geometry.index_dims[d];
-      if (d != geometry.axis) offset += c * geometry.data_strides[d];
-    }
+    const int64_t offset = elements_offset(geometry, p);
     const int64_t index = checked_index(indices[p], geometry.extent, errors);
     keys[p] = index < 0 ? key_bound : static_cast<K>(offset + index * geometry.data_strides[geometry.axis]);
     positions[p] = static_cast<K>(p);
@@ -175,7 +150,7 @@ __global__ void scatter_elements_keys_kernel(const I* __restrict__ indices, Elem
 template <typename K, typename I>
 __global__ void scatter_nd_keys_kernel(const I* __restrict__ indices, ScatterNdGeometry geometry, int64_t tuples,
                                        K key_bound, K* __restrict__ keys, K* __restrict__ positions,
-                                       IndexErrorSink errors) {
+                                       DeviceErrorSink errors) {
   for (int64_t t = grid_start(); t < tuples; t += grid_step()) {
     int64_t key = 0;
     bool valid = true;
@@ -273,9 +248,10 @@ SortScratch<K> sort_scratch(int64_t items, int end_bit, void* base, cudaStream_t
   return layout;
 }
 
-template <typename K>
+// Scratch bytes of a sorted scatter of `items` updates with keys below `key_bound`.
 size_t sorted_scatter_bytes(int64_t items, int64_t key_bound) {
-  return sort_scratch<K>(items, key_bits(key_bound), nullptr, nullptr).total;
+  return fits_32bit_keys(items, key_bound) ? sort_scratch<uint32_t>(items, key_bits(key_bound), nullptr, nullptr).total
+                                           : sort_scratch<uint64_t>(items, key_bits(key_bound), nullptr, nullptr).total;
 }
 
 // Sorts (keys, positions) stably by key, then folds every run into `out`.
@@ -302,6 +278,25 @@ void sort_and_apply(DType data_dtype, ScatterReduction reduction, SortScratch<K>
     case DType::Bool: apply(Tag<bool>{}); return;
     default: fail_internal("CUDA scatter of dtype ", dtype_name(data_dtype));
   }
+}
+
+// A sorted scatter of `items` updates (of `slice` elements each) whose target keys are below
+// `key_bound`, in `scratch` (sorted_scatter_bytes of it): make_keys(Tag<K>{}, layout) launches the
+// kernel that writes every update's key and position into layout.keys[0] and layout.positions[0],
+// then the pairs are sorted and applied to `out`. `what` names the op in internal errors.
+template <typename MakeKeys>
+void sorted_scatter(const char* what, DType data_dtype, ScatterReduction reduction, int64_t items, int64_t slice,
+                    int64_t key_bound, const void* updates, void* out, void* scratch, size_t scratch_bytes,
+                    cudaStream_t stream, MakeKeys&& make_keys) {
+  auto run = [&](auto key_tag) {
+    using K = typename decltype(key_tag)::type;
+    SortScratch<K> layout = sort_scratch<K>(items, key_bits(key_bound), scratch, stream);
+    GNNRT_CHECK(layout.total <= scratch_bytes, what, " scratch of ", scratch_bytes, " bytes, needs ", layout.total);
+    make_keys(key_tag, layout);
+    sort_and_apply<K>(data_dtype, reduction, layout, items, slice, key_bound, updates, out, stream);
+  };
+  if (fits_32bit_keys(items, key_bound)) run(Tag<uint32_t>{});
+  else run(Tag<uint64_t>{});
 }
 
 // ---------------------------------------------------------------- NonZero
@@ -346,7 +341,7 @@ bool gather_element_size_supported(size_t element_size) {
 }
 
 void launch_gather_rows(DType index_dtype, const void* data, const void* indices, void* out, int64_t outer,
-                        int64_t extent, int64_t count, int64_t row_bytes, IndexErrorSink errors,
+                        int64_t extent, int64_t count, int64_t row_bytes, DeviceErrorSink errors,
                         cudaStream_t stream) {
   if (outer <= 0 || count <= 0 || row_bytes <= 0) return;
   // The widest access that the pointers and the row length allow (16 bytes for float rows of a
@@ -355,28 +350,23 @@ void launch_gather_rows(DType index_dtype, const void* data, const void* indices
                              static_cast<uint64_t>(row_bytes);
   with_index_type(index_dtype, [&](auto index_tag) {
     using I = typename decltype(index_tag)::type;
-    auto launch = [&](auto unit_tag) {
+    with_copy_unit(alignment, [&](auto unit_tag) {
       using Unit = typename decltype(unit_tag)::type;
       const int64_t units_per_row = row_bytes / static_cast<int64_t>(sizeof(Unit));
       gather_rows_kernel<Unit, I><<<blocks_for(outer * count * units_per_row), kThreads, 0, stream>>>(
           static_cast<const char*>(data), static_cast<const I*>(indices), static_cast<char*>(out), outer, extent,
           count, units_per_row, errors);
       GNNRT_CUDA_CHECK_LAUNCH();
-    };
-    if (alignment % 16 == 0) launch(Tag<uint4>{});
-    else if (alignment % 8 == 0) launch(Tag<uint64_t>{});
-    else if (alignment % 4 == 0) launch(Tag<uint32_t>{});
-    else if (alignment % 2 == 0) launch(Tag<uint16_t>{});
-    else launch(Tag<uint8_t>{});
+    });
   });
 }
 
 void launch_gather_elements(size_t element_size, DType index_dtype, const void* data, const void* indices, void* out,
-                            const ElementsGeometry& geometry, int64_t count, IndexErrorSink errors,
+                            const ElementsGeometry& geometry, int64_t count, DeviceErrorSink errors,
                             cudaStream_t stream) {
   if (count <= 0) return;
   GNNRT_CHECK(geometry.rank >= 1 && geometry.rank <= kMaxIndexRank, "GatherElements of rank ", geometry.rank);
-  with_element_type(element_size, [&](auto element_tag) {
+  with_element_type(element_size, "gather", [&](auto element_tag) {
     using Element = typename decltype(element_tag)::type;
     with_index_type(index_dtype, [&](auto index_tag) {
       using I = typename decltype(index_tag)::type;
@@ -389,12 +379,12 @@ void launch_gather_elements(size_t element_size, DType index_dtype, const void* 
 }
 
 void launch_gather_nd(size_t element_size, DType index_dtype, const void* data, const void* indices, void* out,
-                      const GatherNdGeometry& geometry, int64_t tuples, IndexErrorSink errors, cudaStream_t stream) {
+                      const GatherNdGeometry& geometry, int64_t tuples, DeviceErrorSink errors, cudaStream_t stream) {
   const int64_t count = tuples * geometry.slice;
   if (count <= 0) return;
   GNNRT_CHECK(geometry.k >= 1 && geometry.k <= kMaxIndexRank && geometry.tuples_per_batch > 0, "GatherND with k ",
               geometry.k);
-  with_element_type(element_size, [&](auto element_tag) {
+  with_element_type(element_size, "gather", [&](auto element_tag) {
     using Element = typename decltype(element_tag)::type;
     with_index_type(index_dtype, [&](auto index_tag) {
       using I = typename decltype(index_tag)::type;
@@ -419,33 +409,27 @@ bool scatter_supported(DType data_dtype, ScatterReduction reduction) {
 
 size_t scatter_elements_scratch_bytes(int64_t updates, int64_t data_numel) {
   if (updates <= 0) return 0;
-  return fits_32bit_keys(updates, data_numel) ? sorted_scatter_bytes<uint32_t>(updates, data_numel)
-                                              : sorted_scatter_bytes<uint64_t>(updates, data_numel);
+  return sorted_scatter_bytes(updates, data_numel);
 }
 
 void launch_scatter_elements(DType data_dtype, DType index_dtype, ScatterReduction reduction, const void* indices,
                              const void* updates, void* out, const ElementsGeometry& geometry, int64_t update_count,
-                             int64_t data_numel, void* scratch, size_t scratch_bytes, IndexErrorSink errors,
+                             int64_t data_numel, void* scratch, size_t scratch_bytes, DeviceErrorSink errors,
                              cudaStream_t stream) {
   if (update_count <= 0) return;
   GNNRT_CHECK(geometry.rank >= 1 && geometry.rank <= kMaxIndexRank, "ScatterElements of rank ", geometry.rank);
   GNNRT_CHECK(scatter_supported(data_dtype, reduction), "CUDA ScatterElements of ", dtype_name(data_dtype));
-  auto run = [&](auto key_tag) {
-    using K = typename decltype(key_tag)::type;
-    SortScratch<K> layout = sort_scratch<K>(update_count, key_bits(data_numel), scratch, stream);
-    GNNRT_CHECK(layout.total <= scratch_bytes, "ScatterElements scratch of ", scratch_bytes, " bytes, needs ",
-                layout.total);
-    with_index_type(index_dtype, [&](auto index_tag) {
-      using I = typename decltype(index_tag)::type;
-      scatter_elements_keys_kernel<K, I><<<blocks_for(update_count), kThreads, 0, stream>>>(
-          static_cast<const I*>(indices), geometry, update_count, static_cast<K>(data_numel), layout.keys[0],
-          layout.positions[0], errors);
-      GNNRT_CUDA_CHECK_LAUNCH();
-    });
-    sort_and_apply<K>(data_dtype, reduction, layout, update_count, 1, data_numel, updates, out, stream);
-  };
-  if (fits_32bit_keys(update_count, data_numel)) run(Tag<uint32_t>{});
-  else run(Tag<uint64_t>{});
+  sorted_scatter("ScatterElements", data_dtype, reduction, update_count, 1, data_numel, updates, out, scratch,
+                 scratch_bytes, stream, [&](auto key_tag, auto& layout) {
+                   using K = typename decltype(key_tag)::type;
+                   with_index_type(index_dtype, [&](auto index_tag) {
+                     using I = typename decltype(index_tag)::type;
+                     scatter_elements_keys_kernel<K, I><<<blocks_for(update_count), kThreads, 0, stream>>>(
+                         static_cast<const I*>(indices), geometry, update_count, static_cast<K>(data_numel),
+                         layout.keys[0], layout.positions[0], errors);
+                     GNNRT_CUDA_CHECK_LAUNCH();
+                   });
+                 });
 }
 
 namespace {
@@ -458,35 +442,28 @@ int64_t nd_key_bound(const ScatterNdGeometry& geometry) {
 
 size_t scatter_nd_scratch_bytes(int64_t tuples, const ScatterNdGeometry& geometry) {
   if (tuples <= 0) return 0;
-  const int64_t key_bound = nd_key_bound(geometry);
-  return fits_32bit_keys(tuples, key_bound) ? sorted_scatter_bytes<uint32_t>(tuples, key_bound)
-                                            : sorted_scatter_bytes<uint64_t>(tuples, key_bound);
+  return sorted_scatter_bytes(tuples, nd_key_bound(geometry));
 }
 
 void launch_scatter_nd(DType data_dtype, DType index_dtype, ScatterReduction reduction, const void* indices,
                        const void* updates, void* out, const ScatterNdGeometry& geometry, int64_t tuples,
-                       int64_t slice, void* scratch, size_t scratch_bytes, IndexErrorSink errors,
+                       int64_t slice, void* scratch, size_t scratch_bytes, DeviceErrorSink errors,
                        cudaStream_t stream) {
   if (tuples <= 0 || slice <= 0) return;
   GNNRT_CHECK(geometry.k >= 1 && geometry.k <= kMaxIndexRank, "ScatterND with k ", geometry.k);
   GNNRT_CHECK(scatter_supported(data_dtype, reduction), "CUDA ScatterND of ", dtype_name(data_dtype));
   const int64_t key_bound = nd_key_bound(geometry);
-  auto run = [&](auto key_tag) {
-    using K = typename decltype(key_tag)::type;
-    SortScratch<K> layout = sort_scratch<K>(tuples, key_bits(key_bound), scratch, stream);
-    GNNRT_CHECK(layout.total <= scratch_bytes, "ScatterND scratch of ", scratch_bytes, " bytes, needs ",
-                layout.total);
-    with_index_type(index_dtype, [&](auto index_tag) {
-      using I = typename decltype(index_tag)::type;
-      scatter_nd_keys_kernel<K, I><<<blocks_for(tuples), kThreads, 0, stream>>>(
-          static_cast<const I*>(indices), geometry, tuples, static_cast<K>(key_bound), layout.keys[0],
-          layout.positions[0], errors);
-      GNNRT_CUDA_CHECK_LAUNCH();
-    });
-    sort_and_apply<K>(data_dtype, reduction, layout, tuples, slice, key_bound, updates, out, stream);
-  };
-  if (fits_32bit_keys(tuples, key_bound)) run(Tag<uint32_t>{});
-  else run(Tag<uint64_t>{});
+  sorted_scatter("ScatterND", data_dtype, reduction, tuples, slice, key_bound, updates, out, scratch, scratch_bytes,
+                 stream, [&](auto key_tag, auto& layout) {
+                   using K = typename decltype(key_tag)::type;
+                   with_index_type(index_dtype, [&](auto index_tag) {
+                     using I = typename decltype(index_tag)::type;
+                     scatter_nd_keys_kernel<K, I><<<blocks_for(tuples), kThreads, 0, stream>>>(
+                         static_cast<const I*>(indices), geometry, tuples, static_cast<K>(key_bound),
+                         layout.keys[0], layout.positions[0], errors);
+                     GNNRT_CUDA_CHECK_LAUNCH();
+                   });
+                 });
 }
 
 bool nonzero_supported(DType dtype) { return dtype != DType::Undefined; }
@@ -520,7 +497,7 @@ void launch_nonzero_positions(DType dtype, const void* data, int64_t count, int6
     case DType::BFloat16: flag(Tag<uint16_t>{}, 0x7fffu); break;
     case DType::Undefined: fail_internal("CUDA NonZero of an undefined dtype");
     default:
-      with_element_type(dtype_size(dtype), [&](auto tag) {
+      with_element_type(dtype_size(dtype), "gather", [&](auto tag) {
         using U = typename decltype(tag)::type;
         flag(tag, static_cast<U>(~U{0}));
       });

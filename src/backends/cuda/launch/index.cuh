@@ -27,12 +27,6 @@ namespace gnnrt::cuda {
 // fails clearly beyond this rank.
 inline constexpr int kMaxIndexRank = 8;
 
-// Where kernels that read indices record the first bad one.
-struct IndexErrorSink {
-  DeviceErrorRecord* record = nullptr;
-  int32_t site = 0;
-};
-
 // int32 or int64.
 bool index_dtype_supported(DType dtype);
 // Whether gathers copy elements of this size (1, 2, 4 or 8 bytes: every gnnrt dtype).
@@ -46,7 +40,7 @@ bool gather_element_size_supported(size_t element_size);
 // case x[N, F] by edge_index[E] is outer 1, extent N, rows of F floats, copied 16 bytes at a time
 // when the alignment allows.
 void launch_gather_rows(DType index_dtype, const void* data, const void* indices, void* out, int64_t outer,
-                        int64_t extent, int64_t count, int64_t row_bytes, IndexErrorSink errors,
+                        int64_t extent, int64_t count, int64_t row_bytes, DeviceErrorSink errors,
                         cudaStream_t stream);
 
 // ---------------------------------------------------------------- GatherElements / ScatterElements
@@ -62,7 +56,7 @@ struct ElementsGeometry {
 };
 
 void launch_gather_elements(size_t element_size, DType index_dtype, const void* data, const void* indices, void* out,
-                            const ElementsGeometry& geometry, int64_t count, IndexErrorSink errors,
+                            const ElementsGeometry& geometry, int64_t count, DeviceErrorSink errors,
                             cudaStream_t stream);
 
 // ---------------------------------------------------------------- GatherND
@@ -80,7 +74,7 @@ struct GatherNdGeometry {
 };
 
 void launch_gather_nd(size_t element_size, DType index_dtype, const void* data, const void* indices, void* out,
-                      const GatherNdGeometry& geometry, int64_t tuples, IndexErrorSink errors, cudaStream_t stream);
+                      const GatherNdGeometry& geometry, int64_t tuples, DeviceErrorSink errors, cudaStream_t stream);
 
 // ---------------------------------------------------------------- scatters
 
@@ -94,7 +88,7 @@ bool scatter_supported(DType data_dtype, ScatterReduction reduction);
 size_t scatter_elements_scratch_bytes(int64_t updates, int64_t data_numel);
 void launch_scatter_elements(DType data_dtype, DType index_dtype, ScatterReduction reduction, const void* indices,
                              const void* updates, void* out, const ElementsGeometry& geometry, int64_t update_count,
-                             int64_t data_numel, void* scratch, size_t scratch_bytes, IndexErrorSink errors,
+                             int64_t data_numel, void* scratch, size_t scratch_bytes, DeviceErrorSink errors,
                              cudaStream_t stream);
 
 // ScatterND: `out` already holds a copy of data; tuple t (k coordinates into data's leading dims
@@ -106,7 +100,7 @@ struct ScatterNdGeometry {
 size_t scatter_nd_scratch_bytes(int64_t tuples, const ScatterNdGeometry& geometry);
 void launch_scatter_nd(DType data_dtype, DType index_dtype, ScatterReduction reduction, const void* indices,
                        const void* updates, void* out, const ScatterNdGeometry& geometry, int64_t tuples,
-                       int64_t slice, void* scratch, size_t scratch_bytes, IndexErrorSink errors,
+                       int64_t slice, void* scratch, size_t scratch_bytes, DeviceErrorSink errors,
                        cudaStream_t stream);
 
 // ---------------------------------------------------------------- NonZero

@@ -10,36 +10,12 @@
 #include <type_traits>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/launch/launch_common.cuh"
 #include "gnnrt/error.h"
 
 namespace gnnrt::cuda {
 
 namespace {
-
-constexpr int kThreads = 256;
-// Grid-stride loops cover any count; more blocks than this only add scheduling overhead.
-constexpr int64_t kMaxBlocks = int64_t{1} << 16;
-
-unsigned blocks_for(int64_t count) {
-  return static_cast<unsigned>(std::min<int64_t>((count + kThreads - 1) / kThreads, kMaxBlocks));
-}
-
-template <typename T>
-struct Tag {
-  using type = T;
-};
-
-// Calls fn(Tag<U>{}) with the unsigned integer type of `size` bytes.
-template <typename Fn>
-void with_element_type(size_t size, Fn&& fn) {
-  switch (size) {
-    case 1: fn(Tag<uint8_t>{}); return;
-    case 2: fn(Tag<uint16_t>{}); return;
-    case 4: fn(Tag<uint32_t>{}); return;
-    case 8: fn(Tag<uint64_t>{}); return;
-    default: fail_internal("CUDA copy of ", size, "-byte elements (expected 1, 2, 4 or 8)");
-  }
-}
 
 // Calls fn(Tag<uint32_t>{}) when every linear index below `count` fits 32 bits, else int64.
 template <typename Fn>
@@ -47,9 +23,6 @@ void with_index_type(int64_t count, Fn&& fn) {
   if (count <= static_cast<int64_t>(UINT32_MAX)) fn(Tag<uint32_t>{});
   else fn(Tag<int64_t>{});
 }
-
-__device__ inline int64_t grid_start() { return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; }
-__device__ inline int64_t grid_step() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
 
 // ---------------------------------------------------------------- kernels
 
@@ -157,7 +130,7 @@ void launch_strided_copy(size_t element_size, const void* in, void* out, const S
                          int64_t count, cudaStream_t stream) {
   if (count <= 0) return;
   GNNRT_CHECK(geometry.rank >= 0 && geometry.rank <= kMaxCopyRank, "strided copy of rank ", geometry.rank);
-  with_element_type(element_size, [&](auto element_tag) {
+  with_element_type(element_size, "copy", [&](auto element_tag) {
     using Element = typename decltype(element_tag)::type;
     with_index_type(count, [&](auto index_tag) {
       using Index = typename decltype(index_tag)::type;
@@ -172,7 +145,7 @@ void launch_tile(size_t element_size, const void* in, void* out, const TileGeome
                  cudaStream_t stream) {
   if (count <= 0) return;
   GNNRT_CHECK(geometry.rank >= 0 && geometry.rank <= kMaxCopyRank, "tile of rank ", geometry.rank);
-  with_element_type(element_size, [&](auto element_tag) {
+  with_element_type(element_size, "copy", [&](auto element_tag) {
     using Element = typename decltype(element_tag)::type;
     with_index_type(count, [&](auto index_tag) {
       using Index = typename decltype(index_tag)::type;
@@ -187,7 +160,7 @@ void launch_pad(size_t element_size, PadMode mode, const void* in, void* out, co
                 uint64_t fill_bits, int64_t count, cudaStream_t stream) {
   if (count <= 0) return;
   GNNRT_CHECK(geometry.rank >= 0 && geometry.rank <= kMaxCopyRank, "pad of rank ", geometry.rank);
-  with_element_type(element_size, [&](auto element_tag) {
+  with_element_type(element_size, "copy", [&](auto element_tag) {
     using Element = typename decltype(element_tag)::type;
     Element fill;
     std::memcpy(&fill, &fill_bits, sizeof(Element));  // the low bytes on a little-endian host
@@ -209,23 +182,18 @@ void launch_copy_rows(const void* src, int64_t src_pitch, void* dst, int64_t dst
   const uint64_t alignment = reinterpret_cast<uintptr_t>(src) | reinterpret_cast<uintptr_t>(dst) |
                              static_cast<uint64_t>(src_pitch) | static_cast<uint64_t>(dst_pitch) |
                              static_cast<uint64_t>(row_bytes);
-  auto launch = [&](auto unit_tag) {
+  with_copy_unit(alignment, [&](auto unit_tag) {
     using Unit = typename decltype(unit_tag)::type;
     const int64_t units_per_row = row_bytes / static_cast<int64_t>(sizeof(Unit));
     copy_rows_kernel<Unit><<<blocks_for(rows * units_per_row), kThreads, 0, stream>>>(
         static_cast<const char*>(src), src_pitch, static_cast<char*>(dst), dst_pitch, rows, units_per_row);
     GNNRT_CUDA_CHECK_LAUNCH();
-  };
-  if (alignment % 16 == 0) launch(Tag<uint4>{});
-  else if (alignment % 8 == 0) launch(Tag<uint64_t>{});
-  else if (alignment % 4 == 0) launch(Tag<uint32_t>{});
-  else if (alignment % 2 == 0) launch(Tag<uint16_t>{});
-  else launch(Tag<uint8_t>{});
+  });
 }
 
 void launch_fill(size_t element_size, uint64_t value_bits, void* out, int64_t count, cudaStream_t stream) {
   if (count <= 0) return;
-  with_element_type(element_size, [&](auto element_tag) {
+  with_element_type(element_size, "copy", [&](auto element_tag) {
     using Element = typename decltype(element_tag)::type;
     Element value;
     std::memcpy(&value, &value_bits, sizeof(Element));

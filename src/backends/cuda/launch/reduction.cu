@@ -10,74 +10,21 @@
 #include <type_traits>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/launch/launch_common.cuh"
 #include "gnnrt/error.h"
 
 namespace gnnrt::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
 constexpr int kWarp = 32;
 constexpr int kWarpsPerBlock = kThreads / kWarp;
-constexpr int64_t kMaxBlocks = int64_t{1} << 16;
 constexpr unsigned kFullMask = 0xffffffffu;
 
 // Rows longer than this get a whole block (256 threads) instead of one warp.
 constexpr int64_t kWarpRowLimit = 1024;
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-unsigned blocks_for(int64_t work_items, int64_t items_per_block) {
-  return static_cast<unsigned>(std::min<int64_t>(ceil_div(work_items, items_per_block), kMaxBlocks));
-}
-
-#define GNNRT_GRID_STRIDE_LOOP(i, count)                                                   \
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (count); \
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
-template <typename T>
-struct Tag {
-  using type = T;
-};
-
-template <typename Fn>
-bool visit_arithmetic(DType dtype, Fn&& fn) {
-  switch (dtype) {
-    case DType::Float32: fn(Tag<float>{}); return true;
-    case DType::Float64: fn(Tag<double>{}); return true;
-    case DType::Int32: fn(Tag<int32_t>{}); return true;
-    case DType::Int64: fn(Tag<int64_t>{}); return true;
-    default: return false;
-  }
-}
-
-template <typename Fn>
-bool visit_float(DType dtype, Fn&& fn) {
-  switch (dtype) {
-    case DType::Float32: fn(Tag<float>{}); return true;
-    case DType::Float64: fn(Tag<double>{}); return true;
-    default: return false;
-  }
-}
-
-bool is_arithmetic(DType dtype) {
-  return dtype == DType::Float32 || dtype == DType::Float64 || dtype == DType::Int32 || dtype == DType::Int64;
-}
-bool is_float(DType dtype) { return dtype == DType::Float32 || dtype == DType::Float64; }
-
 // ---------------------------------------------------------------- device helpers
-
-template <typename T>
-struct IntegerLimits;
-template <>
-struct IntegerLimits<int32_t> {
-  static constexpr int32_t lowest = INT32_MIN;
-  static constexpr int32_t highest = INT32_MAX;
-};
-template <>
-struct IntegerLimits<int64_t> {
-  static constexpr int64_t lowest = INT64_MIN;
-  static constexpr int64_t highest = INT64_MAX;
-};
 
 __device__ inline float dev_exp(float x) { return expf(x); }
 __device__ inline double dev_exp(double x) { return exp(x); }
@@ -85,25 +32,6 @@ __device__ inline double dev_exp(double x) { return exp(x); }
 // y = x * a + b rounded twice, as the CPU computes it (no fused multiply-add).
 __device__ inline float mul_add_unfused(float x, float a, float b) { return __fadd_rn(__fmul_rn(x, a), b); }
 __device__ inline double mul_add_unfused(double x, double a, double b) { return __dadd_rn(__dmul_rn(x, a), b); }
-
-template <typename T>
-__device__ inline bool is_nan_value(T x) {
-  if constexpr (std::is_floating_point<T>::value) return x != x;
-  else return false;
-}
-
-template <typename T>
-__device__ inline T nan_max(T a, T b) {
-  if (is_nan_value(a)) return a;
-  if (is_nan_value(b)) return b;
-  return a < b ? b : a;
-}
-template <typename T>
-__device__ inline T nan_min(T a, T b) {
-  if (is_nan_value(a)) return a;
-  if (is_nan_value(b)) return b;
-  return b < a ? b : a;
-}
 
 template <typename T>
 __device__ inline T lowest_value() {
@@ -122,10 +50,7 @@ __device__ inline T from_double(double value) {
   if constexpr (std::is_floating_point<T>::value) {
     return static_cast<T>(value);
   } else {
-    if (value != value) return T(0);
-    if (value <= static_cast<double>(IntegerLimits<T>::lowest)) return IntegerLimits<T>::lowest;
-    if (value >= static_cast<double>(IntegerLimits<T>::highest)) return IntegerLimits<T>::highest;
-    return static_cast<T>(value);
+    return saturating_cast<T>(value);
   }
 }
 
