@@ -97,4 +97,14 @@ std::optional<ValueType> Graph::type_of(const std::string& value) const {
   return std::nullopt;
 }
 
+void collect_reads(const Node& node, std::set<std::string>& reads) {
+  for (const std::string& input : node.inputs)
+    if (!input.empty()) reads.insert(input);
+  for (const auto& [key, attribute] : node.attributes) {
+    if (attribute.kind != Attribute::Kind::Graph || !attribute.g) continue;
+    for (const Node& inner : attribute.g->nodes) collect_reads(inner, reads);
+    for (const ValueInfo& output : attribute.g->outputs) reads.insert(output.name);
+  }
+}
+
 }  // namespace gnnrt::ir

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,10 @@ struct Graph {
   // Type of any value: input, output, initializer or intermediate; nullptr when unknown.
   std::optional<ValueType> type_of(const std::string& value) const;
 };
+
+// Every value name `node` reads, including what its subgraphs (If branches) read from outside
+// themselves: what keeps a value alive.
+void collect_reads(const Node& node, std::set<std::string>& reads);
 
 struct Model {
   Graph graph;

@@ -137,16 +137,6 @@ size_t count_nodes(const ir::Graph& graph) {
   return count;
 }
 
-void collect_reads(const ir::Node& node, std::set<std::string>& reads) {
-  for (const std::string& input : node.inputs)
-    if (!input.empty()) reads.insert(input);
-  for (const auto& [key, attribute] : node.attributes) {
-    if (attribute.kind != ir::Attribute::Kind::Graph || !attribute.g) continue;
-    for (const ir::Node& inner : attribute.g->nodes) collect_reads(inner, reads);
-    for (const ir::ValueInfo& output : attribute.g->outputs) reads.insert(output.name);
-  }
-}
-
 void collect_defined_names(const ir::Graph& graph, std::set<std::string>& names) {
   for (const ir::ValueInfo& input : graph.inputs) names.insert(input.name);
   for (const auto& [name, tensor] : graph.initializers) names.insert(name);

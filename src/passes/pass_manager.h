@@ -108,9 +108,7 @@ std::string describe_report(const PassReport& report);
 // Nodes of the graph, those inside If branches included (as `gnnrt inspect` counts them).
 size_t count_nodes(const ir::Graph& graph);
 
-// Every value name a node reads: its inputs and whatever its subgraphs read or return (names
-// defined inside the subgraphs are included too: an over-approximation that is safe for liveness).
-void collect_reads(const ir::Node& node, std::set<std::string>& reads);
+using ir::collect_reads;
 
 // Every value name defined anywhere in the graph: inputs, initializers, node outputs, and the same
 // inside subgraphs.

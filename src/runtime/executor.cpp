@@ -22,17 +22,6 @@ struct Scope {
   }
 };
 
-// Every value name a node reads, including those its subgraphs read from outside themselves.
-void collect_reads(const ir::Node& node, std::set<std::string>& reads) {
-  for (const std::string& input : node.inputs)
-    if (!input.empty()) reads.insert(input);
-  for (const auto& [key, attribute] : node.attributes) {
-    if (attribute.kind != ir::Attribute::Kind::Graph || !attribute.g) continue;
-    for (const ir::Node& inner : attribute.g->nodes) collect_reads(inner, reads);
-    for (const ir::ValueInfo& out : attribute.g->outputs) reads.insert(out.name);
-  }
-}
-
 void collect_missing_kernels(const ir::Graph& graph, std::vector<std::string>& missing) {
   for (const ir::Node& node : graph.nodes) {
     if (!cpu::kernel_registry().find(node.op_type) || !node.domain.empty()) missing.push_back(node.describe());
@@ -52,7 +41,7 @@ class GraphRun {
     std::unordered_map<std::string, size_t> last_use;
     std::vector<std::set<std::string>> reads(graph.nodes.size());
     for (size_t i = 0; i < graph.nodes.size(); ++i) {
-      collect_reads(graph.nodes[i], reads[i]);
+      ir::collect_reads(graph.nodes[i], reads[i]);
       for (const std::string& name : reads[i]) last_use[name] = i;
     }
     std::set<std::string> keep;

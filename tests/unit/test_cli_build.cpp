@@ -129,35 +129,25 @@ namespace {
 TEST(CliBuildCuda, EngineRoundTripOnTheGpu) {
   if (!runtime::cuda_usable()) GTEST_SKIP() << "no usable CUDA device (or a build without CUDA)";
   TempDir dir;
-  std::ifstream manifest(testing::fixtures_dir() / "manifest.tsv");
-  std::string line, built_for;
-  std::getline(manifest, line);
+  std::string built_for;
   int rows = 0;
-  while (std::getline(manifest, line)) {
-    std::vector<std::string> fields;
-    size_t start = 0, tab;
-    while ((tab = line.find('\t', start)) != std::string::npos) {
-      fields.push_back(line.substr(start, tab - start));
-      start = tab + 1;
-    }
-    fields.push_back(line.substr(start));
-    if (fields.size() < 6) continue;
-    const fs::path model = testing::fixtures_dir() / fields[3];
-    if (built_for != fields[3]) {
+  for (const testing::FixtureRow& row : testing::read_fixture_manifest()) {
+    const fs::path model = testing::fixtures_dir() / row.onnx;
+    if (built_for != row.onnx) {
       auto built = run_gnnrt("build --device cuda --onnx " + quoted(model) + " --save " + quoted(dir / "m.engine"));
-      ASSERT_EQ(built.exit_code, 0) << fields[3] << ": " << built.output;
-      built_for = fields[3];
+      ASSERT_EQ(built.exit_code, 0) << row.onnx << ": " << built.output;
+      built_for = row.onnx;
     }
-    const fs::path inputs = testing::fixtures_dir() / fields[4];
+    const fs::path inputs = testing::fixtures_dir() / row.inputs;
     auto from_engine = run_gnnrt("run --engine " + quoted(dir / "m.engine") + " --inputs " + quoted(inputs) +
                                  " --output " + quoted(dir / "a.npz") + " --compare " +
-                                 quoted(testing::fixtures_dir() / fields[5]));
-    EXPECT_EQ(from_engine.exit_code, 0) << fields[0] << " " << fields[1] << " " << fields[2] << ": " << from_engine.output;
+                                 quoted(testing::fixtures_dir() / row.expected));
+    EXPECT_EQ(from_engine.exit_code, 0) << row.test_name() << ": " << from_engine.output;
     auto from_onnx = run_gnnrt("run --device cuda --onnx " + quoted(model) + " --inputs " + quoted(inputs) +
                                " --output " + quoted(dir / "b.npz"));
     ASSERT_EQ(from_onnx.exit_code, 0) << from_onnx.output;
     EXPECT_TRUE(same_bits(io::read_npz((dir / "a.npz").string()), io::read_npz((dir / "b.npz").string())))
-        << fields[0] << " " << fields[1] << " " << fields[2];
+        << row.test_name();
     ++rows;
   }
   EXPECT_GT(rows, 50);

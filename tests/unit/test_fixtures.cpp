@@ -16,33 +16,7 @@
 namespace gnnrt {
 namespace {
 
-struct FixtureRow {
-  std::string test_name, onnx, inputs, expected;
-};
-
-// Test listings show the row's name, not its bytes.
-void PrintTo(const FixtureRow& row, std::ostream* out) { *out << row.test_name; }
-
-std::vector<FixtureRow> read_manifest() {
-  std::vector<FixtureRow> rows;
-  std::ifstream manifest(testing::fixtures_dir() / "manifest.tsv");
-  std::string line;
-  std::getline(manifest, line);  // header: case exporter graph onnx inputs expected
-  while (std::getline(manifest, line)) {
-    std::istringstream fields(line);
-    std::string case_name, exporter, graph;
-    FixtureRow row;
-    if (!(std::getline(fields, case_name, '\t') && std::getline(fields, exporter, '\t') &&
-          std::getline(fields, graph, '\t') && std::getline(fields, row.onnx, '\t') &&
-          std::getline(fields, row.inputs, '\t') && std::getline(fields, row.expected, '\t')))
-      continue;
-    row.test_name = case_name + "__" + exporter + "__" + graph;
-    for (char& c : row.test_name)
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
-    rows.push_back(row);
-  }
-  return rows;
-}
+using testing::FixtureRow;
 
 runtime::TensorMap to_map(const io::NamedTensors& named) {
   runtime::TensorMap map;
@@ -77,16 +51,16 @@ TEST_P(FixtureTest, MatchesPyGOnCuda) {
   check_fixture(GetParam(), "cuda");
 }
 
-INSTANTIATE_TEST_SUITE_P(PyG, FixtureTest, ::testing::ValuesIn(read_manifest()),
-                         [](const ::testing::TestParamInfo<FixtureRow>& info) { return info.param.test_name; });
+INSTANTIATE_TEST_SUITE_P(PyG, FixtureTest, ::testing::ValuesIn(testing::read_fixture_manifest()),
+                         [](const ::testing::TestParamInfo<FixtureRow>& info) { return info.param.test_name(); });
 
 TEST(FixtureManifest, IsPresentAndCoversBothExporters) {
-  const std::vector<FixtureRow> rows = read_manifest();
+  const std::vector<FixtureRow> rows = testing::read_fixture_manifest();
   ASSERT_GE(rows.size(), 20u) << "tests/fixtures/manifest.tsv is missing or nearly empty";
   size_t torchscript = 0, dynamo = 0;
   for (const FixtureRow& row : rows) {
-    torchscript += row.test_name.find("__torchscript__") != std::string::npos;
-    dynamo += row.test_name.find("__dynamo__") != std::string::npos;
+    torchscript += row.exporter == "torchscript";
+    dynamo += row.exporter == "dynamo";
   }
   EXPECT_GT(torchscript, 0u);
   EXPECT_GT(dynamo, 0u);

@@ -55,24 +55,14 @@ struct FixtureModel {
 // tests/fixtures/manifest.tsv grouped by model file: one test per model runs all its graphs.
 std::vector<FixtureModel> fixture_models() {
   std::vector<FixtureModel> models;
-  std::ifstream manifest(testing::fixtures_dir() / "manifest.tsv");
-  std::string line;
-  std::getline(manifest, line);  // header: case exporter graph onnx inputs expected
-  while (std::getline(manifest, line)) {
-    std::istringstream fields(line);
-    std::string case_name, exporter, onnx;
-    FixtureGraph graph;
-    if (!(std::getline(fields, case_name, '\t') && std::getline(fields, exporter, '\t') &&
-          std::getline(fields, graph.graph, '\t') && std::getline(fields, onnx, '\t') &&
-          std::getline(fields, graph.inputs, '\t') && std::getline(fields, graph.expected, '\t')))
-      continue;
-    if (models.empty() || models.back().onnx != onnx) {
-      FixtureModel model{case_name + "__" + exporter, case_name, exporter, onnx, {}};
+  for (const testing::FixtureRow& row : testing::read_fixture_manifest()) {
+    if (models.empty() || models.back().onnx != row.onnx) {
+      FixtureModel model{row.case_name + "__" + row.exporter, row.case_name, row.exporter, row.onnx, {}};
       for (char& c : model.test_name)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
       models.push_back(model);
     }
-    models.back().graphs.push_back(graph);
+    models.back().graphs.push_back(FixtureGraph{row.graph, row.inputs, row.expected});
   }
   return models;
 }

@@ -3,6 +3,9 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cctype>
+#include <fstream>
+#include <sstream>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +26,29 @@ std::string cli_path() {
 }
 
 std::string npy_samples_dir() { return std::string(GNNRT_SOURCE_DIR) + "/tests/data/npy/"; }
+
+std::string FixtureRow::test_name() const {
+  std::string name = case_name + "__" + exporter + "__" + graph;
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
+  return name;
+}
+
+std::vector<FixtureRow> read_fixture_manifest() {
+  std::vector<FixtureRow> rows;
+  std::ifstream manifest(fixtures_dir() / "manifest.tsv");
+  std::string line;
+  std::getline(manifest, line);  // header: case exporter graph onnx inputs expected
+  while (std::getline(manifest, line)) {
+    std::istringstream fields(line);
+    FixtureRow row;
+    if (std::getline(fields, row.case_name, '\t') && std::getline(fields, row.exporter, '\t') &&
+        std::getline(fields, row.graph, '\t') && std::getline(fields, row.onnx, '\t') &&
+        std::getline(fields, row.inputs, '\t') && std::getline(fields, row.expected, '\t'))
+      rows.push_back(row);
+  }
+  return rows;
+}
 
 TempDir::TempDir() {
   std::random_device random;

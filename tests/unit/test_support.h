@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <ostream>
 #include <string>
+#include <vector>
 #include <utility>
 #include <vector>
 
@@ -86,6 +88,15 @@ std::string expect_error(ErrorCode code, Body&& body, const std::vector<std::str
   ADD_FAILURE() << "expected a gnnrt::Error";
   return {};
 }
+
+// One row of tests/fixtures/manifest.tsv: a model, one graph's inputs and PyG's outputs.
+struct FixtureRow {
+  std::string case_name, exporter, graph, onnx, inputs, expected;  // paths relative to fixtures_dir()
+  std::string test_name() const;  // "gcn_cora__dynamo__g0", safe as a gtest name
+};
+std::vector<FixtureRow> read_fixture_manifest();
+// Test listings show the row's name, not its bytes.
+inline void PrintTo(const FixtureRow& row, std::ostream* out) { *out << row.test_name(); }
 
 struct CommandResult {
   int exit_code = -1;
