@@ -157,7 +157,13 @@ TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer) {
   try {
     results = run.run_graph(graph_, scope, true);
   } catch (...) {
-    if (device_) device_->finish();  // drain the stream and clear the error record for the next call
+    // Drain the stream and clear the error record for the next call; the first error is the one to report.
+    if (device_) {
+      try {
+        device_->finish();
+      } catch (...) {
+      }
+    }
     throw;
   }
   TensorMap outputs;
