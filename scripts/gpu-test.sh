@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bin=${1:-build}
 logs=${2:-.}
 tests_binary=$( [ -x "$bin/gnnrt_tests" ] && echo "$bin/gnnrt_tests" || echo "$bin/tests/gnnrt_tests")
-export GNNRT_FIXTURES_DIR=$PWD/tests/fixtures GNNRT_CLI=$PWD/$bin/gnnrt
+export GNNRT_FIXTURES_DIR=$PWD/tests/fixtures GNNRT_CLI=$(realpath "$bin/gnnrt")
 status=0
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$logs/gpu.txt"
 

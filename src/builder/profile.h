@@ -9,7 +9,6 @@
 
 #include "engine/engine_contents.h"
 #include "ir/graph.h"
-#include "runtime/executor.h"
 
 namespace gnnrt::builder {
 
@@ -20,17 +19,12 @@ struct ProfileRequest {
   int64_t max_graphs = -1;
 };
 
-// Dimensions with no bound given get [0, kUnboundedDim]: any size the int64 index paths take.
-constexpr int64_t kUnboundedDim = (int64_t{1} << 62);
+// Dimensions with no bound given get [0, kUnboundedDim] (see engine_contents.h).
+using engine::kUnboundedDim;
 
 // One range per model input that has a dimension that is not fixed. Fails (InvalidInput) on an
 // unknown input name, a wrong rank, a fixed dimension given another value, or min > opt > max.
 engine::OptimizationProfile make_profile(const ir::Graph& graph, const ProfileRequest& request);
-
-// Fails (InvalidInput) when an input lies outside the profile, naming the input, the dimension,
-// the value and the range.
-void check_inputs_in_profile(const engine::OptimizationProfile& profile, const ir::Graph& graph,
-                             const runtime::TensorMap& inputs);
 
 std::string describe_profile(const engine::OptimizationProfile& profile);
 

@@ -19,6 +19,10 @@ struct InputRange {
   Dims min, opt, max;
 };
 
+// The upper bound recorded for a dimension the user gave no bound: any size the int64 index
+// paths take.
+constexpr int64_t kUnboundedDim = int64_t{1} << 62;
+
 struct OptimizationProfile {
   std::vector<InputRange> inputs;
   int64_t max_graphs = -1;  // bound on batch values + 1; -1 when unbounded

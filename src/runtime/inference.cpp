@@ -1,6 +1,6 @@
 #include "runtime/inference.h"
 
-#include "builder/profile.h"
+#include "runtime/profile_check.h"
 
 namespace gnnrt::runtime {
 
@@ -17,7 +17,7 @@ InferenceResult run_inference(const ir::Model& model, const TensorMap& inputs, c
 InferenceResult run_engine(const engine::EngineContents& engine, const TensorMap& inputs, const BindOptions& options,
                            DeviceBackend* device) {
   BoundInputs bound = bind_inputs(engine.model.graph, inputs, options);
-  builder::check_inputs_in_profile(engine.profile, engine.model.graph, bound.tensors);
+  check_inputs_in_profile(engine.profile, engine.model.graph, bound.tensors);
   Executor executor(engine.model.graph, device);
   InferenceResult result;
   result.outputs = executor.run(bound.tensors);

@@ -23,6 +23,7 @@
 #include "io/npz.h"
 #include "io/synthetic_graphs.h"
 #include "onnx/importer.h"
+#include "runtime/profile_check.h"
 #include "runtime/graph_input_checks.h"
 #include "runtime/inference.h"
 
@@ -358,7 +359,7 @@ int bench_command(const BenchOptions& options) {
   runtime::BindOptions bind_options;
   bind_options.allow_cast = options.allow_cast;
   const runtime::BoundInputs bound = runtime::bind_inputs(graph, workload.inputs, bind_options);
-  builder::check_inputs_in_profile(engine.profile, graph, bound.tensors);
+  runtime::check_inputs_in_profile(engine.profile, graph, bound.tensors);
   for (const std::string& note : bound.notes) std::cerr << "gnnrt: note: " << note << "\n";
   // Saved only once they passed the checks, so the file is always a graph this model accepts.
   if (!options.save_inputs_path.empty()) {

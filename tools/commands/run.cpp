@@ -11,6 +11,7 @@
 #include "onnx/importer.h"
 #include "runtime/divergence_check.h"
 #include "runtime/inference.h"
+#include "runtime/profile_check.h"
 #include "runtime/output_comparison.h"
 
 namespace gnnrt::cli {
@@ -69,7 +70,7 @@ int check_against_cpu(const RunOptions& options, const engine::EngineContents& e
                       runtime::DeviceBackend* backend) {
   if (!backend) fail_input("--check-against cpu compares a device run with the CPU: use it with --device cuda");
   runtime::BoundInputs bound = runtime::bind_inputs(engine.model.graph, inputs, bind_options);
-  builder::check_inputs_in_profile(engine.profile, engine.model.graph, bound.tensors);
+  runtime::check_inputs_in_profile(engine.profile, engine.model.graph, bound.tensors);
   const runtime::DivergenceReport report = runtime::find_first_divergence(
       engine.model.graph, bound.tensors, *backend, runtime::Tolerance{options.atol, options.rtol});
   if (report.diverged) {
