@@ -56,6 +56,9 @@ struct Attribute {
   std::shared_ptr<ir::Graph> g;
 };
 
+// The domain of gnnrt's own fused ops (SpMM, CsrFromCoo), which passes create; ONNX ops use "".
+inline constexpr const char* kGnnrtDomain = "gnnrt";
+
 struct Node {
   std::string name;     // unique within its graph after import (invented when the file had none)
   std::string op_type;  // ONNX op type, or a gnnrt fused op (domain "gnnrt")
@@ -75,6 +78,8 @@ struct Node {
   // Number of inputs that are present (trailing omitted ones not counted).
   size_t input_count() const;
   bool has_input(size_t index) const { return index < inputs.size() && !inputs[index].empty(); }
+  // An op gnnrt's backends run: an ONNX default-domain op or a gnnrt fused op.
+  bool has_runnable_domain() const { return domain.empty() || domain == kGnnrtDomain; }
 };
 
 struct Graph {

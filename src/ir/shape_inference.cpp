@@ -1384,6 +1384,34 @@ const std::map<std::string, InferFn, std::less<>>& inference_table() {
   return table;
 }
 
+// gnnrt's fused ops (semantics: backends/op_shapes/sparse.h).
+void infer_csr_from_coo(NodeInference& n) {
+  std::optional<Dim> rows;
+  if (const auto dims = dims_from_value(n, 2); dims && !dims->empty()) rows = (*dims)[0];
+  n.set_output(0, DType::Int32, rows ? std::optional<Shape>(Shape{dim_add(*rows, Dim::known(1))}) : std::nullopt);
+  const Shape* src = n.input_shape(0);
+  const std::optional<Shape> edges = src && src->size() == 1 ? std::optional<Shape>(*src) : std::nullopt;
+  n.set_output(1, DType::Int32, edges);
+  n.set_output(2, DType::Float32, edges);
+}
+
+void infer_spmm(NodeInference& n) {
+  const Shape* x = n.input_shape(0);
+  const Shape* row_ptr = n.input_shape(1);
+  if (!x || x->size() != 2 || !row_ptr || row_ptr->size() != 1) return n.set_output(0, n.input_dtype(0), std::nullopt);
+  Dim rows;  // unknown unless row_ptr's length is
+  if (auto length = SymInt::from_dim((*row_ptr)[0]))
+    if (auto count = SymInt::subtract(*length, SymInt::constant(1)))
+      if (auto dim = count->to_dim()) rows = *dim;
+  n.set_output(0, n.input_dtype(0), Shape{rows, (*x)[1]});
+}
+
+const std::map<std::string, void (*)(NodeInference&)>& gnnrt_inference_table() {
+  static const std::map<std::string, void (*)(NodeInference&)> table{{"CsrFromCoo", infer_csr_from_coo},
+                                                                      {"SpMM", infer_spmm}};
+  return table;
+}
+
 // Fills what inference could not tell from a type the graph already declares for the value
 // (graph outputs, the importer's value_info). Declared types are hints, never checks: the
 // exporters' own shape inference is sometimes wrong (TorchScript types If outputs after the
@@ -1413,8 +1441,11 @@ void infer_graph(Scope& scope) {
   const auto& table = inference_table();
   for (const Node& node : graph.nodes) {
     NodeInference n(node, scope);
-    if (is_default_domain(node.domain))
+    if (is_default_domain(node.domain)) {
       if (auto it = table.find(node.op_type); it != table.end()) it->second(n);
+    } else if (node.domain == kGnnrtDomain) {
+      if (auto it = gnnrt_inference_table().find(node.op_type); it != gnnrt_inference_table().end()) it->second(n);
+    }
     for (size_t i = 0; i < node.outputs.size(); ++i) {
       const std::string& name = node.outputs[i];
       if (name.empty()) continue;

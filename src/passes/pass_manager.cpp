@@ -7,9 +7,13 @@
 #include "ir/printer.h"
 #include "ir/shape_inference.h"
 #include "ir/verifier.h"
+#include "passes/aggregation_reordering.h"
 #include "passes/constant_folding.h"
 #include "passes/dead_code_elimination.h"
+#include "passes/gcn_normalization_folding.h"
 #include "passes/shape_simplification.h"
+#include "passes/spmm_epilogue_fusion.h"
+#include "passes/spmm_lifting.h"
 
 namespace gnnrt::passes {
 
@@ -103,6 +107,12 @@ std::vector<std::unique_ptr<Pass>> standard_passes() {
   passes.push_back(std::make_unique<ConstantFolding>());
   passes.push_back(std::make_unique<ShapeSimplification>());
   passes.push_back(std::make_unique<DeadCodeElimination>());
+  // Message passing as sparse algebra, in dependency order: lift, fold the normalisation into the
+  // lifted SpMMs, reorder around the linear layers, then fuse what follows each SpMM.
+  passes.push_back(std::make_unique<SpmmLifting>());
+  passes.push_back(std::make_unique<GcnNormalizationFolding>());
+  passes.push_back(std::make_unique<AggregationReordering>());
+  passes.push_back(std::make_unique<SpmmEpilogueFusion>());
   return passes;
 }
 

@@ -92,7 +92,8 @@ class PassManager {
   PassManagerOptions options_;
 };
 
-// gnnrt's pipeline, in order: constant_folding, shape_simplification, dead_code_elimination.
+// gnnrt's pipeline, in order: constant_folding, shape_simplification, dead_code_elimination,
+// spmm_lifting, gcn_normalization_folding, aggregation_reordering, spmm_epilogue_fusion.
 std::vector<std::unique_ptr<Pass>> standard_passes();
 std::vector<std::string> standard_pass_names();
 

@@ -24,7 +24,7 @@ struct Scope {
 
 void collect_missing_kernels(const ir::Graph& graph, std::vector<std::string>& missing) {
   for (const ir::Node& node : graph.nodes) {
-    if (!cpu::kernel_registry().find(node.op_type) || !node.domain.empty()) missing.push_back(node.describe());
+    if (!cpu::kernel_registry().find(node.op_type) || !node.has_runnable_domain()) missing.push_back(node.describe());
     for (const auto& [key, attribute] : node.attributes)
       if (attribute.kind == ir::Attribute::Kind::Graph && attribute.g) collect_missing_kernels(*attribute.g, missing);
   }

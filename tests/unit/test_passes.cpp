@@ -83,6 +83,17 @@ passes::PassReport optimize(ir::Graph& graph, const passes::PassManagerOptions& 
 
 class PassesOnFixtures : public ::testing::TestWithParam<FixtureModel> {};
 
+// The generic passes (folding, simplification, DCE) leave every arithmetic op as it was: outputs are
+// bit-identical. The sparse passes sum each row in CSR order and apply the normalisation as row and
+// column scales, so float32 rounding differs: a few ulps of the row's magnitude.
+bool changes_arithmetic(const passes::PassReport& report) {
+  for (const std::string& pass : report.applied_passes)
+    if (pass == "spmm_lifting" || pass == "gcn_normalization_folding" || pass == "aggregation_reordering" ||
+        pass == "spmm_epilogue_fusion")
+      return true;
+  return false;
+}
+
 TEST_P(PassesOnFixtures, OutputsAreBitIdenticalAndMatchPyGOnEveryGraph) {
   const FixtureModel& fixture = GetParam();
   const auto dir = testing::fixtures_dir();
@@ -108,7 +119,13 @@ TEST_P(PassesOnFixtures, OutputsAreBitIdenticalAndMatchPyGOnEveryGraph) {
     for (const auto& [name, tensor] : unoptimized.outputs) {
       SCOPED_TRACE("output " + name);
       ASSERT_TRUE(result.outputs.count(name));
-      testing::expect_same_tensor(result.outputs.at(name), tensor);
+      if (changes_arithmetic(report)) {
+        const runtime::ComparisonResult comparison =
+            runtime::compare_tensors(name, result.outputs.at(name), tensor, runtime::Tolerance{1e-5, 1e-4});
+        EXPECT_TRUE(comparison.passed) << comparison.summary();
+      } else {
+        testing::expect_same_tensor(result.outputs.at(name), tensor);
+      }
     }
     const io::NamedTensors expected = io::read_npz((dir / graph.expected).string());
     ASSERT_FALSE(expected.empty());
@@ -619,7 +636,8 @@ TEST(PassesInBuilder, TheEngineHoldsTheOptimisedGraphAndItsPasses) {
   options.verbose_passes = true;
   const engine::EngineContents engine = builder::build_engine(onnx_import::import_onnx_file(model_path), options, &log);
   EXPECT_EQ(engine.applied_passes,
-            (std::vector<std::string>{"constant_folding", "shape_simplification", "dead_code_elimination"}));
+            (std::vector<std::string>{"constant_folding", "shape_simplification", "dead_code_elimination",
+                                      "spmm_lifting", "gcn_normalization_folding", "spmm_epilogue_fusion"}));
   EXPECT_LT(passes::count_nodes(engine.model.graph), 117u);
   EXPECT_EQ(engine.kernel_choices.size(), engine.model.graph.nodes.size());
   EXPECT_NE(log.str().find("[pass] constant_folding: folded"), std::string::npos) << log.str();

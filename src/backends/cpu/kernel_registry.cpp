@@ -29,6 +29,7 @@ const KernelRegistry& kernel_registry() {
     register_index_kernels(r);
     register_linear_algebra_kernels(r);
     register_control_flow_kernels(r);
+    register_sparse_kernels(r);
     return r;
   }();
   return registry;

@@ -4,6 +4,7 @@
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <cusparse.h>
 
 #include "gnnrt/error.h"
 
@@ -11,6 +12,7 @@ namespace gnnrt::cuda {
 
 [[noreturn]] void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line);
 [[noreturn]] void throw_cublas_error(cublasStatus_t status, const char* call, const char* file, int line);
+[[noreturn]] void throw_cusparse_error(cusparseStatus_t status, const char* call, const char* file, int line);
 
 }  // namespace gnnrt::cuda
 
@@ -28,4 +30,11 @@ namespace gnnrt::cuda {
     const cublasStatus_t gnnrt_status_ = (call);                                                    \
     if (gnnrt_status_ != CUBLAS_STATUS_SUCCESS)                                                      \
       ::gnnrt::cuda::throw_cublas_error(gnnrt_status_, #call, __FILE__, __LINE__);                  \
+  } while (0)
+
+#define GNNRT_CUSPARSE_CHECK(call)                                                                  \
+  do {                                                                                              \
+    const cusparseStatus_t gnnrt_status_ = (call);                                                  \
+    if (gnnrt_status_ != CUSPARSE_STATUS_SUCCESS)                                                    \
+      ::gnnrt::cuda::throw_cusparse_error(gnnrt_status_, #call, __FILE__, __LINE__);                \
   } while (0)

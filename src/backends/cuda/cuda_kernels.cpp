@@ -15,7 +15,7 @@ const CudaKernel* CudaKernelRegistry::find(std::string_view op_type) const {
 
 bool CudaKernelRegistry::supports(const ir::Node& node, const std::vector<DType>& input_dtypes) const {
   const CudaKernel* kernel = find(node.op_type);
-  if (!kernel || !node.domain.empty()) return false;
+  if (!kernel || !node.has_runnable_domain()) return false;
   return kernel->supports == nullptr || kernel->supports(node, input_dtypes);
 }
 
