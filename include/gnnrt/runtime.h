@@ -19,6 +19,9 @@ namespace gnnrt {
 namespace engine {
 struct EngineContents;
 }
+namespace runtime {
+struct StructureEntry;
+}
 
 struct BuildConfig {
   std::string device = "cpu";  // "cpu" or "cuda"
@@ -50,13 +53,34 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::unique_ptr<engine::EngineContents> contents_;
 };
 
+// A graph bound to an execution context: the results of the model's structure-only part (self-loops,
+// degrees, normalisation, the CSR matrix) computed once for one edge_index/edge_weight/batch and
+// kept, so that many feature sets run on it without redoing that work or comparing the graph again.
+class GraphBinding {
+ public:
+  GraphBinding() = default;
+  bool valid() const { return entry_ != nullptr; }
+
+ private:
+  friend class ExecutionContext;
+  std::shared_ptr<const runtime::StructureEntry> entry_;
+};
+
 class ExecutionContext {
  public:
   ~ExecutionContext();
   // Inputs may be host tensors or, on a CUDA context, device tensors. Inputs are checked against
   // the model and the profile; errors are gnnrt::Error (InvalidInput for the caller's mistakes).
-  // Returns host tensors, one per model output.
+  // Returns host tensors, one per model output. The context caches the structure-only part's
+  // results: a call whose edge_index (and edge_weight, batch) equal the previous call's, byte for
+  // byte, and whose inputs have the same shapes, skips it.
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs);
+
+  // Binds the graph in `inputs` (all model inputs; only the shapes of the node features are read).
+  GraphBinding bind_graph(const std::map<std::string, Tensor>& inputs);
+  // Runs on a bound graph. The structure inputs (edge_index, edge_weight, batch) may be left out:
+  // the binding's are used; every input must have the shape it had when bound.
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs, const GraphBinding& graph);
 
  private:
   friend class Engine;

@@ -1,9 +1,13 @@
 #include "builder/engine_builder.h"
 
+#include <algorithm>
+
 #include "backends/cpu/kernel_registry.h"
 #include "ir/shape_inference.h"
 #include "ir/verifier.h"
+#include "passes/dead_code_elimination.h"
 #include "passes/pass_manager.h"
+#include "passes/precision_lowering.h"
 #include "runtime/backend.h"
 
 #ifdef GNNRT_WITH_CUDA
@@ -49,10 +53,28 @@ engine::EngineContents build_engine(ir::Model model, const BuildOptions& options
   const ir::ShapeInferenceReport shapes = ir::infer_shapes(model.graph);
   if (log) *log << "[build] shape inference: " << shapes.inferred << " values typed, " << shapes.unknown << " unknown\n";
   passes::PassManagerOptions pass_options;
-  pass_options.disabled_passes = options.disabled_passes;
+  // precision_lowering runs after the standard pipeline (below), only for 16-bit engines.
+  std::copy_if(options.disabled_passes.begin(), options.disabled_passes.end(),
+               std::back_inserter(pass_options.disabled_passes),
+               [](const std::string& name) { return name != "precision_lowering"; });
   pass_options.log = options.verbose_passes ? log : nullptr;
   const passes::PassReport pass_report = passes::optimize_graph(model.graph, pass_options);
   engine.applied_passes = pass_report.applied_passes;
+  if (options.precision != "fp32") {
+    if (options.precision != "fp16" && options.precision != "bf16")
+      fail_input("precision '", options.precision, "': expected fp32, fp16 or bf16");
+    std::vector<std::unique_ptr<passes::Pass>> lowering;
+    lowering.push_back(std::make_unique<passes::PrecisionLowering>(options.precision == "fp16" ? DType::Float16
+                                                                                               : DType::BFloat16));
+    lowering.push_back(std::make_unique<passes::DeadCodeElimination>());
+    passes::PassManagerOptions lowering_options = pass_options;
+    lowering_options.disabled_passes.clear();
+    for (const std::string& name : options.disabled_passes)
+      if (name == "precision_lowering" || name == "dead_code_elimination") lowering_options.disabled_passes.push_back(name);
+    const passes::PassReport lowered = passes::PassManager(std::move(lowering), lowering_options).run(model.graph);
+    for (const std::string& pass : lowered.applied_passes) engine.applied_passes.push_back(pass);
+    if (log) *log << "[build] precision " << options.precision << ": " << passes::describe_report(lowered) << "\n";
+  }
   // The passes re-infer after each change; once more here so the profile and kernel choices below
   // see the final graph even when every pass was disabled or changed nothing.
   ir::infer_shapes(model.graph);

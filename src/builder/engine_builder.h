@@ -18,6 +18,9 @@ struct BuildOptions {
   ProfileRequest profile;
   std::vector<std::string> disabled_passes;  // pass names to skip (--disable-pass); unknown names fail
   bool verbose_passes = false;               // log what each pass did (to the build log)
+  // "fp32", or "fp16"/"bf16" (trtexec's --fp16/--bf16): node features are stored in 16 bits between
+  // the first linear layer and the outputs, with fp32 accumulation in every SpMM and GEMM.
+  std::string precision = "fp32";
 };
 
 // `log`: where progress goes (nullptr for none).

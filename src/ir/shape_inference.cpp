@@ -1384,7 +1384,7 @@ const std::map<std::string, InferFn, std::less<>>& inference_table() {
   return table;
 }
 
-// gnnrt's fused ops (semantics: backends/op_shapes/sparse.h).
+// gnnrt's fused ops (semantics: backends/op_shapes/sparse.h and fused_linear.h).
 void infer_csr_from_coo(NodeInference& n) {
   std::optional<Dim> rows;
   if (const auto dims = dims_from_value(n, 2); dims && !dims->empty()) rows = (*dims)[0];
@@ -1406,9 +1406,16 @@ void infer_spmm(NodeInference& n) {
   n.set_output(0, n.input_dtype(0), Shape{rows, (*x)[1]});
 }
 
+void infer_linear(NodeInference& n) {
+  const Shape* x = n.input_shape(0);
+  const Shape* w = n.input_shape(1);
+  if (!x || x->size() != 2 || !w || w->size() != 2) return n.set_output(0, n.input_dtype(0), std::nullopt);
+  n.set_output(0, n.input_dtype(0), Shape{(*x)[0], (*w)[1]});
+}
+
 const std::map<std::string, void (*)(NodeInference&)>& gnnrt_inference_table() {
-  static const std::map<std::string, void (*)(NodeInference&)> table{{"CsrFromCoo", infer_csr_from_coo},
-                                                                      {"SpMM", infer_spmm}};
+  static const std::map<std::string, void (*)(NodeInference&)> table{
+      {"CsrFromCoo", infer_csr_from_coo}, {"SpMM", infer_spmm}, {"Linear", infer_linear}};
   return table;
 }
 

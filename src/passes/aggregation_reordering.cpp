@@ -2,6 +2,7 @@
 
 #include "backends/op_shapes/sparse.h"
 #include "passes/dataflow.h"
+#include "passes/dead_code_elimination.h"
 
 namespace gnnrt::passes {
 namespace {
@@ -14,11 +15,15 @@ struct LinearShape {
 
 // A linear transform of a 2-D H by a 2-D weight initializer: its input and output widths.
 std::optional<LinearShape> linear_transform(const DataflowIndex& index, const ir::Node& node) {
-  if (!node.domain.empty() || node.inputs.size() < 2 || node.outputs.size() != 1) return std::nullopt;
+  if (!node.has_runnable_domain() || node.inputs.size() < 2 || node.outputs.size() != 1) return std::nullopt;
   const Tensor* weight = index.initializer(node.inputs[1]);
   const auto h = index.dims_of(node.inputs[0]);
   if (!weight || weight->rank() != 2 || !h || h->size() != 2) return std::nullopt;
   if (node.op_type == "MatMul") return LinearShape{weight->dim(0), weight->dim(1)};
+  if (node.op_type == "Linear" && node.domain == ir::kGnnrtDomain) {  // bias/activation do not commute
+    if (node.input_count() != 2 || node.attr_string("activation", "none") != "none") return std::nullopt;
+    return LinearShape{weight->dim(0), weight->dim(1)};
+  }
   if (node.op_type == "Gemm") {
     if (node.input_count() != 2 || node.attr_int("transA", 0) != 0) return std::nullopt;
     const bool transposed = node.attr_int("transB", 0) != 0;
@@ -36,6 +41,22 @@ bool is_plain_spmm(const ir::Node& node) {
 
 PassResult AggregationReordering::run(ir::Graph& graph, PassContext& context) {
   PassResult result;
+  // Lifting leaves the old gathers dead but still reading the product this pass renames; when there
+  // is something to reorder they go first, so that no node is left reading a value that no longer
+  // exists. (Removing dead nodes changes no value, so it is not counted as a change.)
+  bool candidate = false;
+  {
+    const DataflowIndex index(graph);
+    for (const ir::Node& node : graph.nodes) {
+      if (!is_plain_spmm(node)) continue;
+      const ir::Node* producer = index.producer(node.inputs[spmm::kX]);
+      const auto shape = producer ? linear_transform(index, *producer) : std::nullopt;
+      candidate = candidate || (shape && shape->in < shape->out);
+    }
+  }
+  if (!candidate) return result;
+  PassContext quiet;
+  DeadCodeElimination().run(graph, quiet);
   std::set<std::string> taken = taken_names(graph);
   for (size_t p = 0; p < graph.nodes.size(); ++p) {
     if (!is_plain_spmm(graph.nodes[p])) continue;

@@ -7,9 +7,20 @@
 namespace gnnrt::passes {
 
 DataflowIndex::DataflowIndex(const ir::Graph& graph) : graph_(graph) {
+  // Liveness, as dead-code elimination sees it: a node is live when a graph output or a live node
+  // reads one of its outputs.
+  std::set<std::string> live_values;
+  for (const ir::ValueInfo& output : graph.outputs) live_values.insert(output.name);
+  std::vector<bool> live(graph.nodes.size(), false);
+  for (size_t n = graph.nodes.size(); n-- > 0;) {
+    for (const std::string& output : graph.nodes[n].outputs)
+      if (!output.empty() && live_values.count(output)) live[n] = true;
+    if (live[n]) collect_reads(graph.nodes[n], live_values);
+  }
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     for (const std::string& output : graph.nodes[i].outputs)
       if (!output.empty()) producers_[output] = i;
+    if (!live[i]) continue;
     std::set<std::string> reads;
     collect_reads(graph.nodes[i], reads);
     // collect_reads gives a set: a node reading a value twice (Mul(a, a)) still counts once per

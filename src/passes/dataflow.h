@@ -27,7 +27,8 @@ class DataflowIndex {
   std::optional<size_t> producer_index(const std::string& value) const;
   // The producer when it is `op_type` of the default domain, else nullptr.
   const ir::Node* producer_if(const std::string& value, const std::string& op_type) const;
-  // Readers of `value`: node inputs (If branches included) plus one for each graph output it is.
+  // Readers of `value` among the live nodes (those whose results reach a graph output: a node a
+  // rewrite left dead does not count, DCE removes it later), plus one for each graph output it is.
   size_t reader_count(const std::string& value) const;
   // The one node reading `value` when exactly one node input reads it and it is no graph output
   // (the "single consumer" a fusion needs), else nullopt.

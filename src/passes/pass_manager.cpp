@@ -11,6 +11,7 @@
 #include "passes/constant_folding.h"
 #include "passes/dead_code_elimination.h"
 #include "passes/gcn_normalization_folding.h"
+#include "passes/linear_fusion.h"
 #include "passes/shape_simplification.h"
 #include "passes/spmm_epilogue_fusion.h"
 #include "passes/spmm_lifting.h"
@@ -108,11 +109,13 @@ std::vector<std::unique_ptr<Pass>> standard_passes() {
   passes.push_back(std::make_unique<ShapeSimplification>());
   passes.push_back(std::make_unique<DeadCodeElimination>());
   // Message passing as sparse algebra, in dependency order: lift, fold the normalisation into the
-  // lifted SpMMs, reorder around the linear layers, then fuse what follows each SpMM.
+  // lifted SpMMs, reorder around the linear layers, then fuse what follows each SpMM and each
+  // remaining dense layer.
   passes.push_back(std::make_unique<SpmmLifting>());
   passes.push_back(std::make_unique<GcnNormalizationFolding>());
   passes.push_back(std::make_unique<AggregationReordering>());
   passes.push_back(std::make_unique<SpmmEpilogueFusion>());
+  passes.push_back(std::make_unique<LinearFusion>());
   return passes;
 }
 

@@ -93,7 +93,8 @@ class PassManager {
 };
 
 // gnnrt's pipeline, in order: constant_folding, shape_simplification, dead_code_elimination,
-// spmm_lifting, gcn_normalization_folding, aggregation_reordering, spmm_epilogue_fusion.
+// spmm_lifting, gcn_normalization_folding, aggregation_reordering, spmm_epilogue_fusion,
+// linear_fusion.
 std::vector<std::unique_ptr<Pass>> standard_passes();
 std::vector<std::string> standard_pass_names();
 

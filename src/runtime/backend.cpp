@@ -1,11 +1,19 @@
 #include "runtime/backend.h"
 
+#include <cstring>
+
 #ifdef GNNRT_WITH_CUDA
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/device_memory.h"
 #endif
 
 namespace gnnrt::runtime {
+
+bool DeviceBackend::bytes_equal(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
+  const Tensor x = to_host(a), y = to_host(b);
+  return x.nbytes() == 0 || std::memcmp(x.raw(), y.raw(), x.nbytes()) == 0;
+}
 
 bool cuda_usable() {
 #ifdef GNNRT_WITH_CUDA

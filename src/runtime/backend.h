@@ -36,6 +36,21 @@ class DeviceBackend {
     std::string message;
   };
   virtual DeviceError finish() = 0;
+  // A new device tensor holding `host`'s data (for inputs a caller keeps on the device), and a new
+  // device copy of a device tensor; both allocated from this backend's memory and ordered on its stream.
+  // The defaults serve backends whose "device" memory is host memory.
+  virtual Tensor to_device(const Tensor& host) { return host.clone(); }
+  virtual Tensor copy_on_device(const Tensor& tensor) { return to_host(tensor).clone(); }
+  // Whether two device tensors hold the same bytes (synchronises).
+  virtual bool bytes_equal(const Tensor& a, const Tensor& b);
+  // Device memory this backend holds for weights, caches and intermediates: peak since the last
+  // reset_peak_memory(), and now. Inputs the caller allocated itself are not counted.
+  struct MemoryStats {
+    size_t peak_bytes = 0;
+    size_t in_use_bytes = 0;
+  };
+  virtual MemoryStats memory_stats() const { return {}; }
+  virtual void reset_peak_memory() {}
   // How long `work` (calls that use this backend) takes, in milliseconds, as the device sees it:
   // the CUDA backend records events on its stream around `work` and waits for the second, so the
   // figure covers every copy and kernel `work` queued plus any host time between them. This

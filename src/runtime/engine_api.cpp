@@ -6,6 +6,8 @@
 #include "onnx/importer.h"
 #include "runtime/backend.h"
 #include "runtime/inference.h"
+#include "runtime/profile_check.h"
+#include "runtime/structure_cache.h"
 
 namespace gnnrt {
 
@@ -55,6 +57,7 @@ std::unique_ptr<ExecutionContext> Engine::create_context() const {
 struct ExecutionContext::State {
   std::shared_ptr<const Engine> engine;
   std::unique_ptr<runtime::DeviceBackend> backend;  // nullptr on the CPU
+  runtime::StructureCache structure_cache;
 };
 
 ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine) : state_(std::make_unique<State>()) {
@@ -65,7 +68,29 @@ ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine) : state
 ExecutionContext::~ExecutionContext() = default;
 
 std::map<std::string, Tensor> ExecutionContext::run(const std::map<std::string, Tensor>& inputs) {
-  return runtime::run_engine(state_->engine->contents(), inputs, {}, state_->backend.get()).outputs;
+  runtime::RunOptions options;
+  options.cache = &state_->structure_cache;
+  return runtime::run_engine(state_->engine->contents(), inputs, {}, state_->backend.get(), options).outputs;
+}
+
+GraphBinding ExecutionContext::bind_graph(const std::map<std::string, Tensor>& inputs) {
+  const engine::EngineContents& engine = state_->engine->contents();
+  runtime::BoundInputs bound = runtime::bind_inputs(engine.model.graph, inputs, {});
+  runtime::check_inputs_in_profile(engine.profile, engine.model.graph, bound.tensors);
+  runtime::Executor executor(engine.model.graph, state_->backend.get());
+  GraphBinding binding;
+  binding.entry_ = executor.run_structure(bound.tensors);
+  return binding;
+}
+
+std::map<std::string, Tensor> ExecutionContext::run(const std::map<std::string, Tensor>& inputs,
+                                                    const GraphBinding& graph) {
+  if (!graph.valid()) fail_input("run: the graph binding is empty; make one with bind_graph");
+  std::map<std::string, Tensor> all = inputs;
+  for (const auto& [name, tensor] : graph.entry_->structure_inputs) all.emplace(name, tensor);
+  runtime::RunOptions options;
+  options.binding = graph.entry_;
+  return runtime::run_engine(state_->engine->contents(), all, {}, state_->backend.get(), options).outputs;
 }
 
 }  // namespace gnnrt

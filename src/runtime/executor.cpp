@@ -1,5 +1,6 @@
 #include "runtime/executor.h"
 
+#include <chrono>
 #include <set>
 #include <unordered_map>
 
@@ -30,9 +31,26 @@ void collect_missing_kernels(const ir::Graph& graph, std::vector<std::string>& m
   }
 }
 
+// Which top-level nodes a call runs, and what it keeps of the structure part.
+enum class StructureMode {
+  RunAll,         // every node (no cache, or a miss: the structure part runs and is captured)
+  SkipStructure,  // the structure part's results are preloaded: its nodes are skipped
+  OnlyStructure,  // only the structure part (to fill a binding)
+};
+
+struct TopLevelPlan {
+  const StructureSplit* split = nullptr;
+  StructureMode mode = StructureMode::RunAll;
+  TensorMap* capture = nullptr;  // boundary values, filled as they are computed
+  std::vector<NodeTiming>* profile = nullptr;
+};
+
 class GraphRun {
  public:
-  GraphRun(DeviceBackend* device, const NodeObserver* observer) : device_(device), observer_(observer) {}
+  GraphRun(DeviceBackend* device, const NodeObserver* observer, TopLevelPlan plan = {})
+      : device_(device), observer_(observer), plan_(plan) {
+    if (plan_.split) boundary_.insert(plan_.split->boundary_values.begin(), plan_.split->boundary_values.end());
+  }
 
   std::vector<Tensor> run_graph(const ir::Graph& graph, Scope& scope, bool top_level) {
     for (const auto& [name, tensor] : graph.initializers) scope.values.emplace(name, tensor);
@@ -49,12 +67,17 @@ class GraphRun {
 
     for (size_t i = 0; i < graph.nodes.size(); ++i) {
       const ir::Node& node = graph.nodes[i];
-      std::vector<Tensor> outputs = run_node(node, scope);
+      const bool structural = top_level && plan_.split && plan_.split->is_structure_node[i];
+      const bool skip = top_level && ((plan_.mode == StructureMode::SkipStructure && structural) ||
+                                      (plan_.mode == StructureMode::OnlyStructure && !structural));
+      if (skip) continue;
+      std::vector<Tensor> outputs = top_level && plan_.profile ? profiled_run(node, scope) : run_node(node, scope);
       for (size_t k = 0; k < node.outputs.size(); ++k) {
         if (node.outputs[k].empty()) continue;
         if (k >= outputs.size() || !outputs[k].defined())
           fail_internal(node.describe(), " did not compute its output '", node.outputs[k], "'");
         scope.values[node.outputs[k]] = outputs[k];
+        if (structural && plan_.capture && boundary_.count(node.outputs[k])) (*plan_.capture)[node.outputs[k]] = outputs[k];
       }
       if (top_level && observer_ && *observer_) (*observer_)(node, outputs);
       for (const std::string& name : reads[i]) {
@@ -64,6 +87,7 @@ class GraphRun {
     }
 
     std::vector<Tensor> results;
+    if (top_level && plan_.mode == StructureMode::OnlyStructure) return results;
     for (const ir::ValueInfo& out : graph.outputs) {
       const Tensor* value = scope.lookup(out.name);
       if (!value) fail_input("graph '", graph.name, "': output '", out.name, "' was never computed");
@@ -77,6 +101,24 @@ class GraphRun {
   }
 
  private:
+  std::vector<Tensor> profiled_run(const ir::Node& node, Scope& scope) {
+    std::vector<Tensor> outputs;
+    NodeTiming timing{node.name, node.op_type, "cpu", 0.0};
+    const auto work = [&] { outputs = run_node(node, scope); };
+    if (device_) {
+      // Which backend ran it: a device node leaves its outputs on the device.
+      timing.milliseconds = device_->time_call_ms(work);
+      const bool on_device = !outputs.empty() && outputs[0].defined() && !outputs[0].on_host();
+      timing.device = on_device ? device_->name() : "cpu";
+    } else {
+      const auto start = std::chrono::steady_clock::now();
+      work();
+      timing.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    }
+    plan_.profile->push_back(timing);
+    return outputs;
+  }
+
   std::vector<Tensor> run_node(const ir::Node& node, Scope& scope) {
     std::vector<const Tensor*> inputs;
     for (const std::string& name : node.inputs) {
@@ -129,6 +171,8 @@ class GraphRun {
 
   DeviceBackend* device_;
   const NodeObserver* observer_;
+  TopLevelPlan plan_;
+  std::set<std::string> boundary_;
   std::vector<const ir::Node*> sites_;
 };
 
@@ -142,40 +186,101 @@ Executor::Executor(const ir::Graph& graph, DeviceBackend* device) : graph_(graph
     for (const std::string& m : missing) list += "\n  " + m;
     fail_input(missing.size(), " node(s) have no CPU kernel:", list);
   }
+  split_ = split_structure(graph_);
   if (device_) device_->prepare(graph_);
 }
 
-TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer) {
-  Scope scope;
-  for (const ir::ValueInfo& input : graph_.inputs) {
+namespace {
+
+TensorMap graph_scope_inputs(const ir::Graph& graph, const TensorMap& inputs) {
+  TensorMap values;
+  for (const ir::ValueInfo& input : graph.inputs) {
     auto it = inputs.find(input.name);
     if (it == inputs.end()) fail_input("missing input '", input.name, "'");
-    scope.values.emplace(input.name, it->second);
+    values.emplace(input.name, it->second);
   }
-  GraphRun run(device_, observer ? &observer : nullptr);
+  return values;
+}
+
+// Drains the stream and clears the error record after a failure: the first error is the one to report.
+void drain_after_failure(DeviceBackend* device) {
+  if (!device) return;
+  try {
+    device->finish();
+  } catch (...) {
+  }
+}
+
+// Waits for the device and turns its error record into an error naming the node.
+void check_device_errors(DeviceBackend* device, const GraphRun& run) {
+  if (!device) return;
+  const DeviceBackend::DeviceError error = device->finish();
+  if (error.site < 0) return;
+  const ir::Node* node = run.node_at_site(error.site);
+  fail_input(node ? node->describe() : cat("node #", error.site), ": ", error.message);
+}
+
+}  // namespace
+
+TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer, const RunOptions& options,
+                        RunStats* stats) {
+  Scope scope;
+  for (auto& [name, tensor] : graph_scope_inputs(graph_, inputs)) scope.values.emplace(name, tensor);
+
+  TopLevelPlan plan;
+  plan.split = &split_;
+  plan.profile = options.profile;
+  TensorMap captured;
+  std::shared_ptr<const StructureEntry> reused = options.binding;
+  if (reused) {
+    if (!shapes_match(*reused, inputs))
+      fail_input("the inputs' shapes differ from those of the graph binding; bind the new graph first");
+  } else if (options.cache && split_.structure_node_count > 0) {
+    reused = options.cache->find(split_, inputs, device_);
+  }
+  if (reused) {
+    plan.mode = StructureMode::SkipStructure;
+    for (const auto& [name, tensor] : reused->values) scope.values[name] = tensor;
+  } else if (options.cache && split_.structure_node_count > 0) {
+    plan.capture = &captured;
+  }
+  if (stats) stats->structure_reused = reused != nullptr;
+
+  GraphRun run(device_, observer ? &observer : nullptr, plan);
   std::vector<Tensor> results;
   try {
     results = run.run_graph(graph_, scope, true);
   } catch (...) {
-    // Drain the stream and clear the error record for the next call; the first error is the one to report.
-    if (device_) {
-      try {
-        device_->finish();
-      } catch (...) {
-      }
-    }
+    drain_after_failure(device_);
     throw;
   }
   TensorMap outputs;
-  for (size_t i = 0; i < graph_.outputs.size(); ++i) outputs[graph_.outputs[i].name] = to_host(results[i]);
-  if (device_) {
-    const DeviceBackend::DeviceError error = device_->finish();
-    if (error.site >= 0) {
-      const ir::Node* node = run.node_at_site(error.site);
-      fail_input(node ? node->describe() : cat("node #", error.site), ": ", error.message);
-    }
-  }
+  for (size_t i = 0; i < graph_.outputs.size(); ++i)
+    outputs[graph_.outputs[i].name] = options.outputs_on_device ? results[i] : to_host(results[i]);
+  // A call that fills the cache is always checked: only results of a call without error are kept.
+  if (options.check_device_errors || plan.capture) check_device_errors(device_, run);
+  // Only a call that finished without error may fill the cache.
+  if (plan.capture) options.cache->store(split_, inputs, std::move(captured), device_);
   return outputs;
+}
+
+std::shared_ptr<StructureEntry> Executor::run_structure(const TensorMap& inputs) {
+  Scope scope;
+  for (auto& [name, tensor] : graph_scope_inputs(graph_, inputs)) scope.values.emplace(name, tensor);
+  TopLevelPlan plan;
+  plan.split = &split_;
+  plan.mode = StructureMode::OnlyStructure;
+  TensorMap captured;
+  plan.capture = &captured;
+  GraphRun run(device_, nullptr, plan);
+  try {
+    run.run_graph(graph_, scope, true);
+  } catch (...) {
+    drain_after_failure(device_);
+    throw;
+  }
+  check_device_errors(device_, run);
+  return make_structure_entry(split_, inputs, std::move(captured), device_);
 }
 
 Tensor Executor::to_host(const Tensor& tensor) {

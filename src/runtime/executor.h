@@ -10,10 +10,37 @@
 #include "gnnrt/tensor.h"
 #include "ir/graph.h"
 #include "runtime/backend.h"
+#include "runtime/structure_cache.h"
+#include "runtime/structure_split.h"
 
 namespace gnnrt::runtime {
 
-using TensorMap = std::map<std::string, Tensor>;
+// Per-node time of one profiled call (--dump-profile), in graph order.
+struct NodeTiming {
+  std::string node;
+  std::string op_type;
+  std::string device;  // "cuda" or "cpu"
+  double milliseconds = 0;
+};
+
+struct RunOptions {
+  // Reuse the structure-only part's results across calls on the same graph (content compared).
+  StructureCache* cache = nullptr;
+  // Or an explicit binding: its results are used without any comparison (the caller vouches that
+  // the structure inputs are the bound ones; the input shapes are still checked).
+  std::shared_ptr<const StructureEntry> binding;
+  // Leave the outputs where they were computed (device tensors on a device backend).
+  bool outputs_on_device = false;
+  // Wait for the device and check its error record before returning (off: the caller calls
+  // DeviceBackend::finish() itself, e.g. outside a timed region).
+  bool check_device_errors = true;
+  // When set, each top-level node is timed (synchronously: for profiling only).
+  std::vector<NodeTiming>* profile = nullptr;
+};
+
+struct RunStats {
+  bool structure_reused = false;  // the structure part was skipped (cache hit or binding)
+};
 
 // Called after each node of the top-level graph ran, with its outputs (host or device tensors).
 using NodeObserver = std::function<void(const ir::Node& node, const std::vector<Tensor>& outputs)>;
@@ -26,7 +53,13 @@ class Executor {
 
   // `inputs` must hold every graph input (validate them first: runtime/input_binding.h).
   // Returns the graph outputs by name, as host tensors.
-  TensorMap run(const TensorMap& inputs, const NodeObserver& observer = {});
+  TensorMap run(const TensorMap& inputs, const NodeObserver& observer = {}, const RunOptions& options = {},
+                RunStats* stats = nullptr);
+
+  // Runs only the structure-only part and returns what a cache entry or binding holds.
+  std::shared_ptr<StructureEntry> run_structure(const TensorMap& inputs);
+
+  const StructureSplit& structure() const { return split_; }
 
   // A host copy of any value the observer was handed.
   Tensor to_host(const Tensor& tensor);
@@ -34,6 +67,7 @@ class Executor {
  private:
   const ir::Graph& graph_;
   DeviceBackend* device_;
+  StructureSplit split_;
 };
 
 }  // namespace gnnrt::runtime

@@ -5,22 +5,22 @@
 namespace gnnrt::runtime {
 
 InferenceResult run_inference(const ir::Model& model, const TensorMap& inputs, const BindOptions& options,
-                              DeviceBackend* device) {
+                              DeviceBackend* device, const RunOptions& run_options) {
   BoundInputs bound = bind_inputs(model.graph, inputs, options);
   Executor executor(model.graph, device);
   InferenceResult result;
-  result.outputs = executor.run(bound.tensors);
+  result.outputs = executor.run(bound.tensors, {}, run_options, &result.stats);
   result.notes = std::move(bound.notes);
   return result;
 }
 
 InferenceResult run_engine(const engine::EngineContents& engine, const TensorMap& inputs, const BindOptions& options,
-                           DeviceBackend* device) {
+                           DeviceBackend* device, const RunOptions& run_options) {
   BoundInputs bound = bind_inputs(engine.model.graph, inputs, options);
   check_inputs_in_profile(engine.profile, engine.model.graph, bound.tensors);
   Executor executor(engine.model.graph, device);
   InferenceResult result;
-  result.outputs = executor.run(bound.tensors);
+  result.outputs = executor.run(bound.tensors, {}, run_options, &result.stats);
   result.notes = std::move(bound.notes);
   return result;
 }

@@ -16,15 +16,17 @@ namespace gnnrt::runtime {
 
 struct InferenceResult {
   TensorMap outputs;
+  RunStats stats;
   std::vector<std::string> notes;  // conversions made while binding inputs, for the user
 };
 
 // `device`: nullptr for the CPU, else a backend from create_device_backend().
 InferenceResult run_inference(const ir::Model& model, const TensorMap& inputs, const BindOptions& options = {},
-                              DeviceBackend* device = nullptr);
+                              DeviceBackend* device = nullptr, const RunOptions& run_options = {});
 
 // The same for a built engine: the inputs must also lie inside the engine's profile.
 InferenceResult run_engine(const engine::EngineContents& engine, const TensorMap& inputs,
-                           const BindOptions& options = {}, DeviceBackend* device = nullptr);
+                           const BindOptions& options = {}, DeviceBackend* device = nullptr,
+                           const RunOptions& run_options = {});
 
 }  // namespace gnnrt::runtime

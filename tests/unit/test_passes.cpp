@@ -637,7 +637,8 @@ TEST(PassesInBuilder, TheEngineHoldsTheOptimisedGraphAndItsPasses) {
   const engine::EngineContents engine = builder::build_engine(onnx_import::import_onnx_file(model_path), options, &log);
   EXPECT_EQ(engine.applied_passes,
             (std::vector<std::string>{"constant_folding", "shape_simplification", "dead_code_elimination",
-                                      "spmm_lifting", "gcn_normalization_folding", "spmm_epilogue_fusion"}));
+                                      "spmm_lifting", "gcn_normalization_folding", "spmm_epilogue_fusion",
+                                      "linear_fusion"}));
   EXPECT_LT(passes::count_nodes(engine.model.graph), 117u);
   EXPECT_EQ(engine.kernel_choices.size(), engine.model.graph.nodes.size());
   EXPECT_NE(log.str().find("[pass] constant_folding: folded"), std::string::npos) << log.str();

@@ -7,6 +7,7 @@
 
 #include "builder/engine_builder.h"
 #include "commands/commands.h"
+#include "commands/precision_flags.h"
 #include "engine/engine_writer.h"
 #include "onnx/importer.h"
 #include "runtime/backend.h"
@@ -20,6 +21,7 @@ struct BuildCommandOptions {
   std::string device = "auto";
   builder::ProfileRequest profile;
   std::vector<std::string> disabled_passes;
+  std::string precision = "fp32";
   bool verbose = false;
 };
 
@@ -36,6 +38,7 @@ int build_command(const BuildCommandOptions& options) {
   build_options.profile = options.profile;
   build_options.disabled_passes = options.disabled_passes;
   build_options.verbose_passes = options.verbose;
+  build_options.precision = options.precision;
   const engine::EngineContents engine = builder::build_engine(std::move(model), build_options, &std::cout);
   size_t on_device = 0;
   for (const auto& [node, choice] : engine.kernel_choices) on_device += choice.rfind("cuda:", 0) == 0;
@@ -74,6 +77,7 @@ void add_build_command(CLI::App& app, int& exit_code) {
   command->add_option("--disable-pass", options->disabled_passes,
                       "Skip this optimisation pass (repeatable): constant_folding, shape_simplification, "
                       "dead_code_elimination, ...");
+  add_precision_flags(command, options->precision);
   command->add_flag("--verbose,-v", options->verbose, "Say what the importer and each optimisation pass do");
   command->callback([options, &exit_code] { exit_code = build_command(*options); });
 }

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "commands/commands.h"
+#include "commands/precision_flags.h"
 #include "builder/engine_builder.h"
 #include "commands/input_files.h"
 #include "engine/engine_reader.h"
@@ -30,6 +31,7 @@ struct RunOptions {
   std::string check_against;
   bool allow_cast = false;
   std::vector<std::string> disabled_passes;
+  std::string precision = "fp32";
   bool verbose = false;
 };
 
@@ -107,6 +109,7 @@ int run_command(const RunOptions& options) {
     build_options.device = device;
     build_options.disabled_passes = options.disabled_passes;
     build_options.verbose_passes = options.verbose;
+    build_options.precision = options.precision;
     // The same engine `gnnrt build` would write, built in memory.
     engine = builder::build_engine(onnx_import::import_onnx_file(options.onnx_path, import_options), build_options,
                                    options.verbose ? &std::cerr : nullptr);
@@ -169,6 +172,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   command->add_option("--disable-pass", options->disabled_passes,
                       "With --onnx: skip this optimisation pass (repeatable): constant_folding, "
                       "shape_simplification, dead_code_elimination, ...");
+  add_precision_flags(command, options->precision);
   command->add_flag("--verbose,-v", options->verbose, "Say what the importer, each optimisation pass and the runtime do");
   command->callback([options, &exit_code] { exit_code = run_command(*options); });
 }

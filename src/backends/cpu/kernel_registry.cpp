@@ -30,6 +30,7 @@ const KernelRegistry& kernel_registry() {
     register_linear_algebra_kernels(r);
     register_control_flow_kernels(r);
     register_sparse_kernels(r);
+    register_fused_linear_kernels(r);
     return r;
   }();
   return registry;

@@ -51,6 +51,7 @@ void register_index_kernels(KernelRegistry& registry);        // index_ops.cpp (
 void register_linear_algebra_kernels(KernelRegistry& registry);  // linear_algebra.cpp (MatMul, Gemm)
 void register_control_flow_kernels(KernelRegistry& registry); // control_flow.cpp (If, Identity)
 void register_sparse_kernels(KernelRegistry& registry);       // sparse_ops.cpp (gnnrt CsrFromCoo, SpMM)
+void register_fused_linear_kernels(KernelRegistry& registry); // fused_linear.cpp (gnnrt Linear)
 
 // Helpers shared by kernels.
 // The input at `index`; fails naming the node when it is missing.

@@ -43,9 +43,9 @@ std::vector<Tensor> csr_from_coo(const ir::Node& node, const KernelInputs& input
 
   Tensor col(DType::Int32, {edges});
   Tensor sorted_values;
-  const float* values = layout.has_values ? inputs[kValues]->data<float>() : nullptr;
+  const float* values = layout.has_values ? inputs[kValues]->data<float>() : nullptr;  // nullptr when E = 0
   float* sorted = nullptr;
-  if (values) {
+  if (layout.has_values) {
     sorted_values = Tensor(DType::Float32, {edges});
     sorted = sorted_values.data<float>();
   }
@@ -108,7 +108,9 @@ void spmm_rows(const op_shapes::SpmmLayout& layout, const KernelInputs& inputs, 
         const T* source = x + c * width;
         for (int64_t f = 0; f < width; ++f) sum[static_cast<size_t>(f)] += weight * load(source[f]);
       }
-      const float scale = row_scale ? row_scale[row] : 1.0f;
+      // An empty row stays 0 whatever its scale (inf * 0 would be NaN); see op_shapes/sparse.h.
+      const bool empty = row_ptr[row] == row_ptr[row + 1];
+      const float scale = row_scale && !empty ? row_scale[row] : 1.0f;
       T* target = y + row * width;
       for (int64_t f = 0; f < width; ++f) {
         float v = scale * sum[static_cast<size_t>(f)] + (bias ? bias[f] : 0.0f);

@@ -7,6 +7,7 @@
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/device_memory.h"
 #include "backends/cuda/device_pool.h"
+#include "backends/cuda/launch/compare.cuh"
 
 namespace gnnrt::cuda {
 namespace {
@@ -59,14 +60,16 @@ class CudaBackend final : public runtime::DeviceBackend {
     GNNRT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     GNNRT_CUBLAS_CHECK(cublasCreate(&cublas_));
     GNNRT_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
-    GNNRT_CUDA_CHECK(cudaMalloc(&errors_, sizeof(DeviceErrorRecord)));
-    GNNRT_CUDA_CHECK(cudaMemsetAsync(errors_, 0, sizeof(DeviceErrorRecord), stream_));
+    GNNRT_CUBLAS_CHECK(cublasLtCreate(&cublaslt_));
+    GNNRT_CUDA_CHECK(cudaMalloc(&scratch_, sizeof(DeviceScratch)));
+    GNNRT_CUDA_CHECK(cudaMemsetAsync(scratch_, 0, sizeof(DeviceScratch), stream_));
   }
 
   ~CudaBackend() override {
     cudaStreamSynchronize(stream_);
     weights_.clear();
-    cudaFree(errors_);
+    cudaFree(scratch_);
+    cublasLtDestroy(cublaslt_);
     cublasDestroy(cublas_);
     cudaStreamDestroy(stream_);
   }
@@ -111,7 +114,8 @@ class CudaBackend final : public runtime::DeviceBackend {
     CudaKernelContext context;
     context.stream = stream_;
     context.cublas = cublas_;
-    context.errors = errors_;
+    context.cublaslt = cublaslt_;
+    context.errors = &scratch_->record;
     context.site = site;
     context.allocate = [this](DType dtype, Dims shape) { return pool_->allocate(dtype, std::move(shape)); };
     context.to_host = [this](const Tensor& tensor) { return to_host(tensor); };
@@ -122,6 +126,35 @@ class CudaBackend final : public runtime::DeviceBackend {
     if (tensor.on_host()) return tensor;
     return copy_to_host(tensor, stream_);
   }
+
+  Tensor to_device(const Tensor& host) override {
+    GNNRT_CHECK(host.on_host(), "to_device: the tensor is already on the device");
+    Tensor device = copy(host);
+    GNNRT_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the caller may free `host` at once
+    return device;
+  }
+
+  Tensor copy_on_device(const Tensor& tensor) override {
+    Tensor copy = pool_->allocate(tensor.dtype(), tensor.shape());
+    if (tensor.nbytes())
+      GNNRT_CUDA_CHECK(cudaMemcpyAsync(copy.raw(), tensor.raw(), tensor.nbytes(), cudaMemcpyDeviceToDevice, stream_));
+    return copy;
+  }
+
+  bool bytes_equal(const Tensor& a, const Tensor& b) override {
+    if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
+    if (a.nbytes() == 0) return true;
+    GNNRT_CUDA_CHECK(cudaMemsetAsync(&scratch_->compare_flag, 0, sizeof(int32_t), stream_));
+    launch_bytes_differ(a.raw(), b.raw(), a.nbytes(), &scratch_->compare_flag, stream_);
+    int32_t differs = 0;
+    GNNRT_CUDA_CHECK(
+        cudaMemcpyAsync(&differs, &scratch_->compare_flag, sizeof(int32_t), cudaMemcpyDeviceToHost, stream_));
+    GNNRT_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    return differs == 0;
+  }
+
+  MemoryStats memory_stats() const override { return {pool_->peak_bytes_in_use(), pool_->bytes_in_use()}; }
+  void reset_peak_memory() override { pool_->reset_peak(); }
 
   double time_call_ms(const std::function<void()>& work) override {
     // Events are made per measurement: timing is for benchmarks, never on the hot path.
@@ -143,10 +176,10 @@ class CudaBackend final : public runtime::DeviceBackend {
   DeviceError finish() override {
     GNNRT_CUDA_CHECK(cudaStreamSynchronize(stream_));
     DeviceErrorRecord record{};
-    GNNRT_CUDA_CHECK(cudaMemcpy(&record, errors_, sizeof(record), cudaMemcpyDeviceToHost));
+    GNNRT_CUDA_CHECK(cudaMemcpy(&record, &scratch_->record, sizeof(record), cudaMemcpyDeviceToHost));
     DeviceError error;
     if (record.code == kNoDeviceError) return error;
-    GNNRT_CUDA_CHECK(cudaMemset(errors_, 0, sizeof(DeviceErrorRecord)));
+    GNNRT_CUDA_CHECK(cudaMemset(&scratch_->record, 0, sizeof(DeviceErrorRecord)));
     error.site = record.site;
     if (record.code == kIndexOutOfRange)
       error.message = cat("index ", record.value, " is out of range: valid indices are in [-", record.bound, ", ",
@@ -182,7 +215,13 @@ class CudaBackend final : public runtime::DeviceBackend {
   std::shared_ptr<DevicePool> pool_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
-  DeviceErrorRecord* errors_ = nullptr;
+  cublasLtHandle_t cublaslt_ = nullptr;
+  // Small device words the backend reads back: the error record and the structure-cache comparison flag.
+  struct DeviceScratch {
+    DeviceErrorRecord record;
+    int32_t compare_flag;
+  };
+  DeviceScratch* scratch_ = nullptr;
   std::unordered_map<const void*, Tensor> weight_storage_;  // host storage of initializers (kept alive)
   std::unordered_map<const void*, Tensor> weights_;         // their device copies
 };

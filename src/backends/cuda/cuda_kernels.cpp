@@ -33,6 +33,8 @@ const CudaKernelRegistry& cuda_kernel_registry() {
     register_cuda_movement_kernels(r);
     register_cuda_index_kernels(r);
     register_cuda_linear_algebra_kernels(r);
+    register_cuda_fused_linear_kernels(r);
+    register_cuda_sparse_kernels(r);
     return r;
   }();
   return registry;

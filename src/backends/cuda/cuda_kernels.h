@@ -3,6 +3,7 @@
 // launch functions (launch/*.cuh: pointers, sizes and a stream, never IR types).
 #pragma once
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -24,6 +25,7 @@ using cpu::KernelInputs;  // device tensors (Tensor::device() == Device::Cuda); 
 struct CudaKernelContext {
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
+  cublasLtHandle_t cublaslt = nullptr;  // for GEMMs with a fused epilogue (gnnrt.Linear)
   // Allocates an uninitialised device tensor on this context's memory; it is released when the
   // last Tensor sharing it goes away (after the stream's work on it is ordered, see allocator).
   std::function<Tensor(DType, Dims)> allocate;
@@ -66,5 +68,7 @@ void register_cuda_reduction_kernels(CudaKernelRegistry& registry);     // reduc
 void register_cuda_movement_kernels(CudaKernelRegistry& registry);      // movement_ops.cpp (Concat, Slice, Transpose, ...)
 void register_cuda_index_kernels(CudaKernelRegistry& registry);         // index_ops.cpp (Gather*, Scatter*, NonZero)
 void register_cuda_linear_algebra_kernels(CudaKernelRegistry& registry); // linear_algebra_ops.cpp (cuBLAS)
+void register_cuda_fused_linear_kernels(CudaKernelRegistry& registry);  // fused_linear_ops.cpp (gnnrt Linear, cuBLASLt)
+void register_cuda_sparse_kernels(CudaKernelRegistry& registry);         // sparse_ops.cpp (CsrFromCoo, SpMM)
 
 }  // namespace gnnrt::cuda

@@ -24,6 +24,11 @@ class DevicePool : public std::enable_shared_from_this<DevicePool> {
 
   size_t bytes_reserved() const { return reserved_; }  // held from the driver, in use or cached
   size_t peak_bytes_in_use() const { return peak_in_use_; }
+  size_t bytes_in_use() const { return in_use_; }
+  void reset_peak() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    peak_in_use_ = in_use_;
+  }
   void release_cached();  // gives cached (unused) blocks back to the driver
 
  private:

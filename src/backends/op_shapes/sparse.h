@@ -18,6 +18,9 @@
 //     Y[i, f] = act(row_scale[i] * sum_{e in row_ptr[i] .. row_ptr[i+1]-1}
 //                     values[e] * col_scale[c(e)] * X[c(e), f]  + bias[f])
 //   with c(e) = col[e] + M when col[e] < 0, else col[e]; a missing factor is 1, a missing bias 0.
+//   A row without entries sums to exactly 0 and its row scale is not applied (Y = act(bias)), as
+//   the scatter-add it replaces leaves such rows 0 even where the scale is inf (deg^-1/2 of an
+//   isolated node when a model does not mask it).
 //   Accumulation is in fp32 whatever X's dtype. A c(e) outside [0, M) is the user's error.
 //   The CPU reference sums each row in CSR order; the CUDA kernels may sum in another order.
 #pragma once

@@ -5,6 +5,7 @@
 // ones (within 2 ulp of glibc's), and the build must not use --use_fast_math.
 #include "backends/cuda/launch/elementwise.cuh"
 
+#include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <algorithm>
@@ -556,12 +557,16 @@ __global__ void clip_kernel(const T* __restrict__ in, T* __restrict__ out, int64
 
 // ---------------------------------------------------------------- Cast
 
-// The value as double, as the CPU's to_double (float16 through float).
+// The value as double, as the CPU's to_double (float16 and bfloat16 through float).
 template <typename T>
 __device__ inline double to_double(T value) {
   if constexpr (std::is_same<T, __half>::value) return static_cast<double>(__half2float(value));
+  else if constexpr (std::is_same<T, __nv_bfloat16>::value) return static_cast<double>(__bfloat162float(value));
   else return static_cast<double>(value);
 }
+
+template <typename T>
+inline constexpr bool is_16bit_float = std::is_same<T, __half>::value || std::is_same<T, __nv_bfloat16>::value;
 
 // One element converted as ONNX Cast does, mirroring core/dispatch.h's convert_element: to bool
 // is "!= 0"; float to integer truncates toward zero, out-of-range values saturate, NaN gives 0.
@@ -571,12 +576,13 @@ __device__ inline To convert_element(From value) {
     return value;
   } else if constexpr (std::is_same<To, __half>::value) {
     return __float2half_rn(static_cast<float>(to_double(value)));
+  } else if constexpr (std::is_same<To, __nv_bfloat16>::value) {
+    return __float2bfloat16_rn(static_cast<float>(to_double(value)));
   } else if constexpr (std::is_same<To, bool>::value) {
     return to_double(value) != 0.0;
-  } else if constexpr (std::is_integral<To>::value &&
-                       (std::is_same<From, __half>::value || std::is_floating_point<From>::value)) {
+  } else if constexpr (std::is_integral<To>::value && (is_16bit_float<From> || std::is_floating_point<From>::value)) {
     return saturating_cast<To>(to_double(value));
-  } else if constexpr (std::is_same<From, __half>::value) {
+  } else if constexpr (is_16bit_float<From>) {
     return static_cast<To>(to_double(value));
   } else {
     return static_cast<To>(value);
@@ -595,6 +601,7 @@ bool visit_castable(DType dtype, Fn&& fn) {
     case DType::Float32: fn(Tag<float>{}); return true;
     case DType::Float64: fn(Tag<double>{}); return true;
     case DType::Float16: fn(Tag<__half>{}); return true;
+    case DType::BFloat16: fn(Tag<__nv_bfloat16>{}); return true;
     case DType::Int32: fn(Tag<int32_t>{}); return true;
     case DType::Int64: fn(Tag<int64_t>{}); return true;
     case DType::Bool: fn(Tag<bool>{}); return true;

@@ -1,0 +1,50 @@
+// CPU reference kernel of gnnrt.Linear (semantics: backends/op_shapes/fused_linear.h): OpenBLAS
+// SGEMM, then bias and activation; 16-bit operands are widened to fp32 first and the result
+// rounded once.
+#include <cblas.h>
+
+#include <algorithm>
+
+#include "backends/cpu/kernel_registry.h"
+#include "backends/op_shapes/fused_linear.h"
+
+namespace gnnrt::cpu {
+namespace {
+
+std::vector<Tensor> linear_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
+  using namespace op_shapes::fused_linear;
+  const op_shapes::LinearLayout layout = op_shapes::linear_layout(node, inputs);
+  const DType dtype = inputs[kX]->dtype();
+  const Tensor x = dtype == DType::Float32 ? *inputs[kX] : cast_tensor(*inputs[kX], DType::Float32);
+  const Tensor w = dtype == DType::Float32 ? *inputs[kWeight] : cast_tensor(*inputs[kWeight], DType::Float32);
+  Tensor y(DType::Float32, {layout.rows, layout.width});
+  float* out = y.data<float>();
+  const int64_t m = layout.rows, n = layout.width, k = layout.inner;
+  if (y.numel() > 0) {
+    if (k > 0)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(n),
+                  static_cast<blasint>(k), 1.0f, x.data<float>(), static_cast<blasint>(k), w.data<float>(),
+                  static_cast<blasint>(n), 0.0f, out, static_cast<blasint>(n));
+    else
+      std::fill(out, out + y.numel(), 0.0f);
+  }
+  Tensor bias;
+  if (layout.has_bias) bias = dtype == DType::Float32 ? *inputs[kBias] : cast_tensor(*inputs[kBias], DType::Float32);
+  const float* b = layout.has_bias ? bias.data<float>() : nullptr;
+  const bool relu = layout.activation == op_shapes::SpmmActivation::Relu;
+  if (b || relu) {
+#pragma omp parallel for schedule(static)
+    for (int64_t row = 0; row < m; ++row)
+      for (int64_t col = 0; col < n; ++col) {
+        float v = out[row * n + col] + (b ? b[col] : 0.0f);
+        out[row * n + col] = relu ? std::max(v, 0.0f) : v;
+      }
+  }
+  return {dtype == DType::Float32 ? y : cast_tensor(y, dtype)};
+}
+
+}  // namespace
+
+void register_fused_linear_kernels(KernelRegistry& registry) { registry.add("Linear", linear_kernel); }
+
+}  // namespace gnnrt::cpu

@@ -1,0 +1,135 @@
+// gnnrt.Linear on the GPU (semantics: backends/op_shapes/fused_linear.h): one cuBLASLt matmul
+// with the bias and ReLU in its epilogue, fp32 accumulation (CUBLAS_COMPUTE_32F: no TF32 for
+// float32). Row-major Y = X W is handed to column-major cuBLASLt as Y^T = W^T X^T over the same
+// memory, so the per-feature bias is the per-row bias cuBLASLt's epilogue applies. When cuBLASLt
+// offers no algorithm for a shape, cublasGemmEx and a separate epilogue pass do the same.
+#include <cublasLt.h>
+
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/launch/fused_linear.cuh"
+#include "backends/cuda/op_helpers.h"
+#include "backends/op_shapes/fused_linear.h"
+
+namespace gnnrt::cuda {
+namespace {
+
+using namespace op_shapes;
+
+constexpr size_t kWorkspaceBytes = size_t{32} << 20;  // cuBLASLt's recommendation for Hopper
+
+cudaDataType_t cuda_data_type(DType dtype) {
+  switch (dtype) {
+    case DType::Float32: return CUDA_R_32F;
+    case DType::Float16: return CUDA_R_16F;
+    case DType::BFloat16: return CUDA_R_16BF;
+    default: fail_internal("cuBLASLt product of dtype ", dtype_name(dtype));
+  }
+}
+
+// Owns the cuBLASLt descriptors of one call.
+struct LtDescriptors {
+  cublasLtMatmulDesc_t operation = nullptr;
+  cublasLtMatrixLayout_t w = nullptr, x = nullptr, y = nullptr;
+  cublasLtMatmulPreference_t preference = nullptr;
+  ~LtDescriptors() {
+    if (preference) cublasLtMatmulPreferenceDestroy(preference);
+    if (y) cublasLtMatrixLayoutDestroy(y);
+    if (x) cublasLtMatrixLayoutDestroy(x);
+    if (w) cublasLtMatrixLayoutDestroy(w);
+    if (operation) cublasLtMatmulDescDestroy(operation);
+  }
+};
+
+cublasLtEpilogue_t epilogue_for(bool bias, bool relu) {
+  if (bias) return relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
+  return relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT;
+}
+
+// The fused product; false when cuBLASLt has no algorithm for it.
+bool lt_matmul(const LinearLayout& layout, DType dtype, const void* x, const void* w, const void* bias, void* y,
+               CudaKernelContext& context) {
+  const cudaDataType_t type = cuda_data_type(dtype);
+  const auto rows = static_cast<uint64_t>(layout.rows), inner = static_cast<uint64_t>(layout.inner),
+             width = static_cast<uint64_t>(layout.width);
+  LtDescriptors d;
+  GNNRT_CUBLAS_CHECK(cublasLtMatmulDescCreate(&d.operation, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  const cublasLtEpilogue_t epilogue = epilogue_for(bias != nullptr, layout.activation == SpmmActivation::Relu);
+  GNNRT_CUBLAS_CHECK(
+      cublasLtMatmulDescSetAttribute(d.operation, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)));
+  if (bias)
+    GNNRT_CUBLAS_CHECK(
+        cublasLtMatmulDescSetAttribute(d.operation, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
+  // Column-major: W^T is [N, K] (ld N), X^T is [K, M] (ld K), Y^T is [N, M] (ld N).
+  GNNRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.w, type, width, inner, static_cast<int64_t>(width)));
+  GNNRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.x, type, inner, rows, static_cast<int64_t>(inner)));
+  GNNRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.y, type, width, rows, static_cast<int64_t>(width)));
+  GNNRT_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&d.preference));
+  GNNRT_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(d.preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                                          &kWorkspaceBytes, sizeof(kWorkspaceBytes)));
+  cublasLtMatmulHeuristicResult_t heuristic{};
+  int found = 0;
+  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(context.cublaslt, d.operation, d.w, d.x, d.y, d.y,
+                                                               d.preference, 1, &heuristic, &found);
+  if (status == CUBLAS_STATUS_NOT_SUPPORTED || found == 0) return false;
+  GNNRT_CUBLAS_CHECK(status);
+  Tensor workspace = scratch_tensor(heuristic.workspaceSize, context);
+  const float alpha = 1.0f, beta = 0.0f;
+  GNNRT_CUBLAS_CHECK(cublasLtMatmul(context.cublaslt, d.operation, &alpha, w, d.w, x, d.x, &beta, y, d.y, y, d.y,
+                                    &heuristic.algo, scratch_pointer(workspace), heuristic.workspaceSize,
+                                    context.stream));
+  return true;
+}
+
+void gemm_ex_then_epilogue(const LinearLayout& layout, DType dtype, const void* x, const void* w, const void* bias,
+                           void* y, CudaKernelContext& context) {
+  const cudaDataType_t type = cuda_data_type(dtype);
+  const float alpha = 1.0f, beta = 0.0f;
+  GNNRT_CUBLAS_CHECK(cublasGemmEx_64(context.cublas, CUBLAS_OP_N, CUBLAS_OP_N, layout.width, layout.rows, layout.inner,
+                                     &alpha, w, type, layout.width, x, type, layout.inner, &beta, y, type,
+                                     layout.width, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  if (bias || layout.activation == SpmmActivation::Relu)
+    launch_bias_activation(dtype, y, bias, layout.rows, layout.width, layout.activation == SpmmActivation::Relu,
+                           context.stream);
+}
+
+Outputs linear_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernelContext& context) {
+  using namespace fused_linear;
+  const LinearLayout layout = linear_layout(node, inputs);
+  const Tensor& x = *inputs[kX];
+  const Tensor& w = *inputs[kWeight];
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i]) require_device(node, *inputs[i], i);
+  const DType dtype = x.dtype();
+  Tensor y = context.allocate(dtype, {layout.rows, layout.width});
+  if (y.numel() == 0) return {y};
+  const void* bias = layout.has_bias ? inputs[kBias]->raw() : nullptr;
+  if (layout.inner == 0) {  // a sum over nothing: Y = act(bias)
+    GNNRT_CUDA_CHECK(cudaMemsetAsync(y.raw(), 0, y.nbytes(), context.stream));
+    launch_bias_activation(dtype, y.raw(), bias, layout.rows, layout.width,
+                           layout.activation == SpmmActivation::Relu, context.stream);
+    return {y};
+  }
+  if (!lt_matmul(layout, dtype, x.raw(), w.raw(), bias, y.raw(), context))
+    gemm_ex_then_epilogue(layout, dtype, x.raw(), w.raw(), bias, y.raw(), context);
+  return {y};
+}
+
+bool linear_supports(const ir::Node& node, const std::vector<DType>& dtypes) {
+  const DType dtype = dtype_at(dtypes, 0);
+  if (dtype != DType::Float32 && dtype != DType::Float16 && dtype != DType::BFloat16) return false;
+  if (dtype_at(dtypes, 1) != dtype) return false;
+  const DType bias = dtype_at(dtypes, 2);
+  return (bias == DType::Undefined || bias == dtype) && attributes_ok([&] {
+           spmm_activation(node);
+           return true;
+         });
+}
+
+}  // namespace
+
+void register_cuda_fused_linear_kernels(CudaKernelRegistry& registry) {
+  registry.add("Linear", {linear_kernel, linear_supports});
+}
+
+}  // namespace gnnrt::cuda

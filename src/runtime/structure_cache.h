@@ -1,0 +1,53 @@
+// The structure cache: the results of a graph's structure-only part (runtime/structure_split.h),
+// kept from one call to the next. A call on the same graph - the same structure inputs, byte for
+// byte, and every input of the same shape - skips that part and reuses them.
+//
+// Keys cannot collide: an entry holds its own copy of the structure inputs and a hit needs a full
+// comparison with them (on the device for device inputs: one pass over the edge list, a small
+// fraction of an SpMM's traffic). Callers that know the graph has not changed skip even that with
+// an explicit binding (GraphBinding in gnnrt/runtime.h), which holds an entry of its own.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "gnnrt/tensor.h"
+#include "runtime/backend.h"
+#include "runtime/structure_split.h"
+
+namespace gnnrt::runtime {
+
+using TensorMap = std::map<std::string, Tensor>;
+
+struct StructureEntry {
+  std::map<std::string, Dims> input_shapes;  // every graph input's shape
+  TensorMap structure_inputs;                 // private copies, for the full comparison
+  TensorMap values;                           // the split's boundary values
+};
+
+class StructureCache {
+ public:
+  // The entry for these inputs, or nullptr. Compares shapes first, then the structure inputs' bytes
+  // (with `device` for device tensors).
+  std::shared_ptr<const StructureEntry> find(const StructureSplit& split, const TensorMap& inputs,
+                                             DeviceBackend* device);
+  // Keeps `values` for these inputs (one entry: a new graph replaces the old one).
+  void store(const StructureSplit& split, const TensorMap& inputs, TensorMap values, DeviceBackend* device);
+  void clear() { entry_.reset(); }
+
+  size_t hits() const { return hits_; }
+  size_t misses() const { return misses_; }
+
+ private:
+  std::shared_ptr<const StructureEntry> entry_;
+  size_t hits_ = 0, misses_ = 0;
+};
+
+// An entry for `inputs` (copies of the structure inputs made with `device` when they are on it).
+std::shared_ptr<StructureEntry> make_structure_entry(const StructureSplit& split, const TensorMap& inputs,
+                                                     TensorMap values, DeviceBackend* device);
+// Whether every input has the shape recorded in `entry`.
+bool shapes_match(const StructureEntry& entry, const TensorMap& inputs);
+
+}  // namespace gnnrt::runtime
