@@ -1,0 +1,184 @@
+// The structure cache and explicit graph binding (runtime/structure_cache.h, GraphBinding in
+// gnnrt/runtime.h): what the structure-only part is, that a second call on the same graph skips
+// it and gives bit-identical outputs, that any change of the graph's bytes or of an input's shape
+// is a miss (never a stale hit), and that a binding runs many feature sets on one graph. On the CPU;
+// the CUDA variants run where a GPU is present.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "gnnrt/runtime.h"
+#include "io/npz.h"
+#include "onnx/importer.h"
+#include "runtime/backend.h"
+#include "runtime/executor.h"
+#include "runtime/inference.h"
+#include "runtime/input_binding.h"
+#include "test_support.h"
+
+namespace gnnrt {
+namespace {
+
+std::map<std::string, Tensor> fixture_inputs(const std::string& case_name, const std::string& graph) {
+  std::map<std::string, Tensor> inputs;
+  for (auto& [name, tensor] :
+       io::read_npz((testing::fixtures_dir() / case_name / (graph + ".inputs.npz")).string()))
+    inputs[name] = tensor;
+  return inputs;
+}
+
+std::shared_ptr<Engine> cora_engine(const std::string& device, const std::string& exporter = "dynamo") {
+  BuildConfig config;
+  config.device = device;
+  return Engine::build_from_onnx((testing::fixtures_dir() / "gcn_cora" / exporter / "model.onnx").string(), config);
+}
+
+bool same_bytes(const Tensor& a, const Tensor& b) {
+  return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
+}
+
+// Non-zero features, different from the fixture's, of the same shape.
+Tensor other_features(const Tensor& x, float offset) {
+  Tensor changed = x.clone();
+  float* values = changed.data<float>();
+  for (int64_t i = 0; i < changed.numel(); ++i) values[i] = 0.25f * values[i] + offset * static_cast<float>(i % 7 + 1);
+  return changed;
+}
+
+TEST(StructureSplit, TheGcnStructurePartEndsInTheCsrMatrixAndTheScales) {
+  BuildConfig config;
+  auto engine = cora_engine("cpu");
+  const ir::Graph& graph = engine->contents().model.graph;
+  runtime::Executor executor(graph);
+  const runtime::StructureSplit& split = executor.structure();
+  EXPECT_EQ(split.structure_inputs, std::vector<std::string>{"edge_index"});
+  EXPECT_GT(split.structure_node_count, 10u);
+  // The feature path (Linear, SpMM) is never structure; CsrFromCoo always is.
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const ir::Node& node = graph.nodes[i];
+    if (node.op_type == "SpMM" || node.op_type == "Linear") EXPECT_FALSE(split.is_structure_node[i]) << node.name;
+    if (node.op_type == "CsrFromCoo") EXPECT_TRUE(split.is_structure_node[i]) << node.name;
+  }
+  // What crosses over: the CSR arrays and the normalisation vector, nothing of size E x F.
+  ASSERT_FALSE(split.boundary_values.empty());
+  for (const std::string& value : split.boundary_values) {
+    const auto type = graph.type_of(value);
+    ASSERT_TRUE(type && type->shape) << value;
+    EXPECT_LE(type->shape->size(), 1u) << value << " " << type->to_string();
+  }
+}
+
+TEST(StructureCache, ASecondCallOnTheSameGraphSkipsTheStructurePartBitForBit) {
+  auto engine = cora_engine("cpu");
+  const ir::Graph& graph = engine->contents().model.graph;
+  auto inputs = runtime::bind_inputs(graph, fixture_inputs("gcn_cora", "g0")).tensors;
+  runtime::Executor executor(graph);
+  runtime::StructureCache cache;
+  runtime::RunOptions options;
+  options.cache = &cache;
+  runtime::RunStats cold, warm;
+  const auto first = executor.run(inputs, {}, options, &cold);
+  const auto second = executor.run(inputs, {}, options, &warm);
+  EXPECT_FALSE(cold.structure_reused);
+  EXPECT_TRUE(warm.structure_reused);
+  EXPECT_EQ(cache.hits(), 1u);
+  EXPECT_TRUE(same_bytes(first.at("out"), second.at("out")));
+  const auto uncached = executor.run(inputs);
+  EXPECT_TRUE(same_bytes(first.at("out"), uncached.at("out")));
+
+  // New features on the same graph: still a hit, and the same result as without the cache.
+  inputs["x"] = other_features(inputs.at("x"), 0.5f);
+  runtime::RunStats again;
+  const auto changed = executor.run(inputs, {}, options, &again);
+  EXPECT_TRUE(again.structure_reused);
+  EXPECT_TRUE(same_bytes(changed.at("out"), executor.run(inputs).at("out")));
+  EXPECT_FALSE(same_bytes(changed.at("out"), first.at("out")));
+}
+
+TEST(StructureCache, AnyChangeToTheEdgesOrToAShapeIsAMiss) {
+  auto engine = cora_engine("cpu");
+  const ir::Graph& graph = engine->contents().model.graph;
+  const auto inputs = runtime::bind_inputs(graph, fixture_inputs("gcn_cora", "g0")).tensors;
+  runtime::Executor executor(graph);
+  runtime::StructureCache cache;
+  runtime::RunOptions options;
+  options.cache = &cache;
+  executor.run(inputs, {}, options);
+
+  // One edge's target moved: same shapes, different bytes.
+  auto moved = inputs;
+  moved["edge_index"] = inputs.at("edge_index").clone();
+  int64_t* edges = moved["edge_index"].data<int64_t>();
+  const int64_t num_edges = moved["edge_index"].dim(1);
+  edges[num_edges + 3] = (edges[num_edges + 3] + 1) % inputs.at("x").dim(0);
+  runtime::RunStats stats;
+  const auto result = executor.run(moved, {}, options, &stats);
+  EXPECT_FALSE(stats.structure_reused);
+  EXPECT_TRUE(same_bytes(result.at("out"), executor.run(moved).at("out")));
+
+  // Another graph of another size (g1), then back to g0: each a miss, each right.
+  const auto g1 = runtime::bind_inputs(graph, fixture_inputs("gcn_cora", "g1")).tensors;
+  executor.run(g1, {}, options, &stats);
+  EXPECT_FALSE(stats.structure_reused);
+  const auto back = executor.run(inputs, {}, options, &stats);
+  EXPECT_FALSE(stats.structure_reused);
+  EXPECT_TRUE(same_bytes(back.at("out"), executor.run(inputs).at("out")));
+}
+
+TEST(GraphBinding, RunsManyFeatureSetsOnOneBoundGraph) {
+  auto engine = cora_engine("cpu", "torchscript");
+  auto context = engine->create_context();
+  const auto inputs = fixture_inputs("gcn_cora", "g0");
+  const GraphBinding bound = context->bind_graph(inputs);
+  ASSERT_TRUE(bound.valid());
+  for (float offset : {0.0f, 0.5f, -1.0f}) {
+    auto features = inputs;
+    if (offset != 0.0f) features["x"] = other_features(inputs.at("x"), offset);
+    const auto expected = engine->create_context()->run(features).at("out");
+    EXPECT_TRUE(same_bytes(context->run(features, bound).at("out"), expected)) << offset;
+    // The structure inputs may be left out: the binding holds them.
+    features.erase("edge_index");
+    EXPECT_TRUE(same_bytes(context->run(features, bound).at("out"), expected)) << offset;
+  }
+}
+
+TEST(GraphBinding, AnInputOfAnotherShapeOrAnEmptyBindingIsRefused) {
+  auto engine = cora_engine("cpu");
+  auto context = engine->create_context();
+  const GraphBinding bound = context->bind_graph(fixture_inputs("gcn_cora", "g0"));
+  testing::expect_error(ErrorCode::InvalidInput, [&] { context->run(fixture_inputs("gcn_cora", "g1"), bound); },
+                        {"shapes differ", "bind"});
+  testing::expect_error(ErrorCode::InvalidInput, [&] { context->run(fixture_inputs("gcn_cora", "g0"), GraphBinding{}); },
+                        {"binding is empty"});
+}
+
+TEST(StructureCache, CudaContextHitsAndMatchesTheCpu) {
+  if (!runtime::cuda_usable()) GTEST_SKIP() << "no usable CUDA device (or a build without CUDA)";
+  auto engine = cora_engine("cuda");
+  const ir::Graph& graph = engine->contents().model.graph;
+  const auto host_inputs = runtime::bind_inputs(graph, fixture_inputs("gcn_cora", "g0")).tensors;
+  auto backend = runtime::create_device_backend("cuda");
+  runtime::TensorMap device_inputs;
+  for (const auto& [name, tensor] : host_inputs) device_inputs[name] = backend->to_device(tensor);
+  runtime::Executor executor(graph, backend.get());
+  runtime::StructureCache cache;
+  runtime::RunOptions options;
+  options.cache = &cache;
+  runtime::RunStats cold, warm;
+  const auto first = executor.run(device_inputs, {}, options, &cold);
+  const auto second = executor.run(device_inputs, {}, options, &warm);
+  EXPECT_FALSE(cold.structure_reused);
+  EXPECT_TRUE(warm.structure_reused);
+  EXPECT_TRUE(same_bytes(first.at("out"), second.at("out")));
+  // A device edge list with one byte changed is a miss.
+  auto moved = device_inputs;
+  Tensor edges = host_inputs.at("edge_index").clone();
+  edges.data<int64_t>()[0] = (edges.data<int64_t>()[0] + 1) % host_inputs.at("x").dim(0);
+  moved["edge_index"] = backend->to_device(edges);
+  runtime::RunStats stats;
+  executor.run(moved, {}, options, &stats);
+  EXPECT_FALSE(stats.structure_reused);
+}
+
+}  // namespace
+}  // namespace gnnrt
