@@ -68,6 +68,7 @@ class Simplifier {
             replace_by_constant(graph, i, int64_constant(sizes, {static_cast<int64_t>(sizes.size())}));
             continue;
           }
+          if (scope.size() == 1 && reanchor_shape(graph, i, *dims)) continue;
         }
       } else if (node.op_type == "Size") {
         if (auto size = static_size(node, scope)) {
@@ -92,6 +93,105 @@ class Simplifier {
   }
 
  private:
+  // Shape(v) of an intermediate v whose dims are known sizes or symbols that an earlier value (a
+  // graph input first) also has: the same sizes read from those values instead. Then v's shape no
+  // longer keeps v's producer alive or ties shape arithmetic to the feature path: Shape of the
+  // [E, F] messages becomes Shape(edge_index)[1:2] (the mean aggregation's count), Shape of a hidden
+  // layer [num_nodes, 16] becomes Concat(Shape(x)[0:1], [16]). The anchors are defined before v's
+  // producer, so repeated rewrites move strictly earlier and stop.
+  bool reanchor_shape(ir::Graph& graph, size_t& i, const std::vector<ir::Dim>& dims) {
+    const std::string v = graph.nodes[i].inputs[0];
+    std::map<std::string, size_t> producer;
+    for (size_t n = 0; n < graph.nodes.size(); ++n)
+      for (const std::string& out : graph.nodes[n].outputs) producer[out] = n;
+    auto v_producer = producer.find(v);
+    if (v_producer == producer.end()) return false;  // a graph input or an initializer
+    struct Anchor {
+      std::string value;
+      int64_t dim = 0;
+    };
+    auto find_anchor = [&](const ir::Dim& wanted) -> std::optional<Anchor> {
+      auto search = [&](const std::string& value) -> std::optional<Anchor> {
+        const auto type = graph.type_of(value);
+        if (!type || !type->shape) return std::nullopt;
+        for (size_t d = 0; d < type->shape->size(); ++d)
+          if ((*type->shape)[d].is_symbolic() && (*type->shape)[d].symbol == wanted.symbol)
+            return Anchor{value, static_cast<int64_t>(d)};
+        return std::nullopt;
+      };
+      for (const ir::ValueInfo& input : graph.inputs)
+        if (auto anchor = search(input.name)) return anchor;
+      for (size_t n = 0; n < v_producer->second; ++n)
+        for (const std::string& out : graph.nodes[n].outputs)
+          if (!out.empty())
+            if (auto anchor = search(out)) return anchor;
+      return std::nullopt;
+    };
+    std::vector<std::optional<Anchor>> anchors;
+    for (const ir::Dim& dim : dims) {
+      if (dim.is_known()) {
+        anchors.push_back(std::nullopt);
+        continue;
+      }
+      if (!dim.is_symbolic()) return false;
+      anchors.push_back(find_anchor(dim));
+      if (!anchors.back()) return false;
+    }
+    std::set<std::string> taken;
+    collect_defined_names(graph, taken);
+    for (const ir::Node& node : graph.nodes) taken.insert(node.name);
+    auto fresh = [&taken](const std::string& base) {
+      std::string name = base;
+      for (int k = 2; taken.count(name); ++k) name = cat(base, "_", k);
+      taken.insert(name);
+      return name;
+    };
+    auto shape_of_dim = [](const std::string& name, const std::string& output, const Anchor& anchor) {
+      ir::Node shape;
+      shape.name = name;
+      shape.op_type = "Shape";
+      shape.inputs = {anchor.value};
+      shape.outputs = {output};
+      for (const auto& [key, bound] : {std::pair<const char*, int64_t>{"start", anchor.dim}, {"end", anchor.dim + 1}}) {
+        ir::Attribute attribute;
+        attribute.kind = ir::Attribute::Kind::Int;
+        attribute.i = bound;
+        shape.attributes[key] = attribute;
+      }
+      return shape;
+    };
+    ir::Node& node = graph.nodes[i];
+    const std::string output = node.outputs[0], base = node.name;
+    if (dims.size() == 1) {
+      node = shape_of_dim(base, output, *anchors[0]);
+      graph.value_types.erase(output);
+      ++folded;
+      ++i;
+      return true;
+    }
+    ir::Node concat;
+    concat.name = fresh(base + "/concat");
+    concat.op_type = "Concat";
+    ir::Attribute axis;
+    axis.kind = ir::Attribute::Kind::Int;
+    axis.i = 0;
+    concat.attributes["axis"] = axis;
+    concat.outputs = {output};
+    std::vector<ir::Node> parts;
+    for (size_t d = 0; d < dims.size(); ++d) {
+      const std::string part = fresh(cat(output, "/dim", d));
+      if (anchors[d]) parts.push_back(shape_of_dim(fresh(cat(base, "/dim", d)), part, *anchors[d]));
+      else graph.initializers[part] = int64_constant({dims[d].size}, {1});
+      concat.inputs.push_back(part);
+    }
+    graph.value_types.erase(output);
+    graph.nodes[i] = std::move(concat);
+    graph.nodes.insert(graph.nodes.begin() + static_cast<std::ptrdiff_t>(i), parts.begin(), parts.end());
+    i += parts.size() + 1;
+    ++folded;
+    return true;
+  }
+
   void replace_by_constant(ir::Graph& graph, size_t index, Tensor value) {
     const std::string output = graph.nodes[index].outputs[0];
     graph.initializers[output] = std::move(value);
