@@ -1,6 +1,8 @@
 // Seeded synthetic graphs for benchmarks and tests, at the sizes of public graphs without their
-// data: a power-law graph (skewed out-degrees, as citation and social graphs have) and a batch of
-// small molecule-like graphs (PyG's block-diagonal batch with a sorted batch vector).
+// data: a Chung-Lu graph (skewed in- and out-degrees, as citation, social and co-purchase graphs
+// have), a power-law graph (skewed out-degrees only, uniform targets) and a batch of small
+// molecule-like graphs (PyG's block-diagonal batch with a sorted batch vector). Named workloads
+// ("arxiv-size", "molecules-64", ...) fix the sizes that benchmarks and docs/PERFORMANCE.md use.
 //
 // Every value is a pure function of (seed, purpose, position), computed with a counter-based
 // hash (splitmix64), so a graph is the same whatever the thread count, compiler or machine, and
@@ -9,6 +11,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "gnnrt/tensor.h"
 
@@ -40,6 +45,35 @@ struct PowerLawGraphSpec {
 // tensor size that overflows int64.
 SyntheticGraph make_power_law_graph(const PowerLawGraphSpec& spec);
 
+// Chung-Lu: both endpoints of every edge are drawn, independently, with probability proportional
+// to the node's weight, and the weights follow a Pareto law of shape `pareto_shape` (alpha). So
+// in-degrees and out-degrees are both heavy-tailed, P(degree > d) ~ d^-alpha, and a node's in-
+// and out-degree are alike (a hub is cited and cites). The weights are the Pareto quantiles
+// rather than samples: the node of popularity rank r (0-based) has weight
+// w_r = integral over [r + 1, r + 2) of t^(-1/alpha) dt, proportional to ((r + 1) / n)^(-1/alpha)
+// up to the smoothing of that integral, so the largest degrees are the expected ones for every
+// seed instead of a heavy-tailed random draw. Ranks are shuffled over node ids (hubs scattered);
+// each endpoint is one inverse-CDF draw, a pure function of (seed, endpoint row, edge position).
+// Self-loops and repeated edges occur (between hubs) as they do in real edge lists.
+//
+// Shape 2 (degree density ~ d^-3, Redner's exponent for citations): at arxiv size the busiest node
+// gets ~2,300 edges each way (ogbn-arxiv: ~13k in), at reddit size ~98k (Reddit: ~22k), at products
+// size ~33k (ogbn-products: ~17k). Shape 1.5 would match arxiv's 13k but give reddit size a node
+// with 0.4 % of all 115 M edges; shape 2 keeps every size within a few times its real graph.
+constexpr double kDefaultParetoShape = 2.0;
+
+struct ChungLuGraphSpec {
+  int64_t num_nodes = 0;
+  int64_t num_edges = 0;
+  int64_t feature_width = 0;
+  uint64_t seed = 0;
+  double pareto_shape = kDefaultParetoShape;  // in [0.5, 1000]; large values approach uniform
+};
+
+// Fails (InvalidInput) on negative sizes, edges without nodes, a shape outside [0.5, 1000], or a
+// tensor size that overflows int64. Parallel (OpenMP); x and edge_index are written once, in place.
+SyntheticGraph make_chung_lu_graph(const ChungLuGraphSpec& spec);
+
 // `num_graphs` graphs of min_nodes..max_nodes nodes each (uniform), each a random tree (every
 // node k > 0 bonded to a random earlier node, as molecule skeletons mostly are), with each bond
 // in both directions: 2 (n - 1) edges per graph, about 2 per node. Node ids are offset per graph
@@ -63,7 +97,34 @@ struct DegreeSummary {
   int64_t max = 0;
   double mean = 0.0;  // over all nodes, isolated ones included
 };
-// Fails (InvalidInput) when edge_index is not int64 [2, E] or holds an index outside [0, num_nodes).
+// Fails (InvalidInput) when edge_index is not int64 [2, E] or holds an index outside [0, num_nodes)
+// (naming the first such position). Parallel (OpenMP), the same result for any thread count.
 DegreeSummary summarize_degrees(const Tensor& edge_index, int64_t num_nodes, int row);
+
+// A workload named on the command line (`gnnrt bench --graph NAME`) and by compare_pyg.py:
+//   cora-size       2,708 nodes / 10,556 edges, x width 1433  (Chung-Lu at Cora's sizes)
+//   arxiv-size      169,343 / 2,315,598, width 128           (ogbn-arxiv's sizes)
+//   reddit-size     232,965 / 114,615,892, width 602         (Reddit's)
+//   products-size   2,449,029 / 123,718,280, width 100       (ogbn-products')
+//   molecules-G     G molecule-like graphs (make_molecule_batch), width 32
+//   chung-lu:nodes=N,edges=E[,width=F]   any other Chung-Lu size (width 16 unless given)
+struct NamedWorkload {
+  enum class Kind { ChungLu, Molecules };
+  std::string name;
+  Kind kind = Kind::ChungLu;
+  int64_t num_nodes = 0, num_edges = 0;  // Chung-Lu
+  int64_t num_graphs = 0;                // molecules
+  int64_t feature_width = 0;             // x's width unless the model fixes another
+};
+
+// The workload `text` names. Fails (InvalidInput) on an unknown name or a malformed chung-lu: or
+// molecules- form, listing the names it knows.
+NamedWorkload parse_named_workload(const std::string& text);
+// "cora-size, arxiv-size, reddit-size, products-size, molecules-G, chung-lu:nodes=N,edges=E[,width=F]"
+std::string named_workload_names();
+
+// The graph of a named workload, with x of `feature_width` columns (the model's, or the name's).
+SyntheticGraph make_named_workload(const NamedWorkload& workload, int64_t feature_width, uint64_t seed,
+                                   double pareto_shape = kDefaultParetoShape);
 
 }  // namespace gnnrt::io

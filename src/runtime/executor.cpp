@@ -280,7 +280,7 @@ std::shared_ptr<StructureEntry> Executor::run_structure(const TensorMap& inputs)
     throw;
   }
   check_device_errors(device_, run);
-  return make_structure_entry(split_, inputs, std::move(captured), device_);
+  return make_structure_entry(split_, inputs, std::move(captured), device_, /*private_copies=*/false);
 }
 
 Tensor Executor::to_host(const Tensor& tensor) {

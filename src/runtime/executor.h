@@ -56,7 +56,8 @@ class Executor {
   TensorMap run(const TensorMap& inputs, const NodeObserver& observer = {}, const RunOptions& options = {},
                 RunStats* stats = nullptr);
 
-  // Runs only the structure-only part and returns what a cache entry or binding holds.
+  // Runs only the structure-only part and returns what a binding holds (sharing the structure
+  // inputs, not copying them).
   std::shared_ptr<StructureEntry> run_structure(const TensorMap& inputs);
 
   const StructureSplit& structure() const { return split_; }

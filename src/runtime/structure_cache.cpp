@@ -25,14 +25,15 @@ bool shapes_match(const StructureEntry& entry, const TensorMap& inputs) {
 }
 
 std::shared_ptr<StructureEntry> make_structure_entry(const StructureSplit& split, const TensorMap& inputs,
-                                                     TensorMap values, DeviceBackend* device) {
+                                                     TensorMap values, DeviceBackend* device, bool private_copies) {
   auto entry = std::make_shared<StructureEntry>();
   for (const auto& [name, tensor] : inputs) entry->input_shapes[name] = tensor.shape();
   for (const std::string& name : split.structure_inputs) {
     auto it = inputs.find(name);
     if (it == inputs.end()) continue;
     const Tensor& tensor = it->second;
-    entry->structure_inputs[name] = tensor.on_host() || !device ? tensor.clone() : device->copy_on_device(tensor);
+    if (!private_copies) entry->structure_inputs[name] = tensor;
+    else entry->structure_inputs[name] = tensor.on_host() || !device ? tensor.clone() : device->copy_on_device(tensor);
   }
   entry->values = std::move(values);
   return entry;
@@ -59,7 +60,7 @@ std::shared_ptr<const StructureEntry> StructureCache::find(const StructureSplit&
 
 void StructureCache::store(const StructureSplit& split, const TensorMap& inputs, TensorMap values,
                            DeviceBackend* device) {
-  entry_ = make_structure_entry(split, inputs, std::move(values), device);
+  entry_ = make_structure_entry(split, inputs, std::move(values), device, /*private_copies=*/true);
 }
 
 }  // namespace gnnrt::runtime

@@ -22,7 +22,7 @@ using TensorMap = std::map<std::string, Tensor>;
 
 struct StructureEntry {
   std::map<std::string, Dims> input_shapes;  // every graph input's shape
-  TensorMap structure_inputs;                 // private copies, for the full comparison
+  TensorMap structure_inputs;                 // private copies for the cache's full comparison (shared for a binding)
   TensorMap values;                           // the split's boundary values
 };
 
@@ -44,9 +44,11 @@ class StructureCache {
   size_t hits_ = 0, misses_ = 0;
 };
 
-// An entry for `inputs` (copies of the structure inputs made with `device` when they are on it).
+// An entry for `inputs`. With `private_copies` (the cache) the structure inputs are copied (with
+// `device` when they are on it), so that a caller changing its tensors in place cannot make a stale
+// entry look current; without (a binding, which the caller vouches for) the entry only shares them.
 std::shared_ptr<StructureEntry> make_structure_entry(const StructureSplit& split, const TensorMap& inputs,
-                                                     TensorMap values, DeviceBackend* device);
+                                                     TensorMap values, DeviceBackend* device, bool private_copies);
 // Whether every input has the shape recorded in `entry`.
 bool shapes_match(const StructureEntry& entry, const TensorMap& inputs);
 
