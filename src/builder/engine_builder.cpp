@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "backends/cpu/kernel_registry.h"
+#include "builder/tactic_selection.h"
+#include "builder/timing_cache.h"
 #include "ir/shape_inference.h"
 #include "ir/verifier.h"
 #include "passes/dead_code_elimination.h"
@@ -82,6 +84,16 @@ engine::EngineContents build_engine(ir::Model model, const BuildOptions& options
   engine.profile = make_profile(model.graph, options.profile);
   if (log) *log << "[build] optimisation profile:\n" << describe_profile(engine.profile);
   choose_kernels(model.graph, options.device, engine);
+  if (options.device == "cuda" && options.time_tactics) {
+    TimingCache cache = options.timing_cache_path.empty() ? TimingCache{} : TimingCache::load(options.timing_cache_path);
+    const std::string card = cat(engine.target.device_name, " sm_", engine.target.compute_capability);
+    const TacticSelectionReport tactics =
+        select_spmm_tactics(model.graph, engine.profile, card, cache, engine.kernel_choices, log);
+    if (log && tactics.timed + tactics.from_cache + tactics.left_to_heuristic > 0)
+      *log << "[build] SpMM tactics: " << tactics.timed << " timed, " << tactics.from_cache << " from the timing cache, "
+           << tactics.left_to_heuristic << " left to the run-time heuristic\n";
+    if (!options.timing_cache_path.empty() && cache.changed()) cache.save(options.timing_cache_path);
+  }
   engine.builder_version = GNNRT_VERSION;
   engine.model = std::move(model);
   return engine;

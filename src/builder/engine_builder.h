@@ -21,6 +21,10 @@ struct BuildOptions {
   // "fp32", or "fp16"/"bf16" (trtexec's --fp16/--bf16): node features are stored in 16 bits between
   // the first linear layer and the outputs, with fp32 accumulation in every SpMM and GEMM.
   std::string precision = "fp32";
+  // CUDA engines: the SpMM tactics are timed at the profile's opt shape; a timing cache file
+  // (trtexec's --timingCacheFile) keeps the measurements for later builds on the same card.
+  bool time_tactics = true;
+  std::string timing_cache_path;  // empty: measurements are not kept
 };
 
 // `log`: where progress goes (nullptr for none).

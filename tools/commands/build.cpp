@@ -22,6 +22,7 @@ struct BuildCommandOptions {
   builder::ProfileRequest profile;
   std::vector<std::string> disabled_passes;
   std::string precision = "fp32";
+  std::string timing_cache;
   bool verbose = false;
 };
 
@@ -39,6 +40,7 @@ int build_command(const BuildCommandOptions& options) {
   build_options.disabled_passes = options.disabled_passes;
   build_options.verbose_passes = options.verbose;
   build_options.precision = options.precision;
+  build_options.timing_cache_path = options.timing_cache;
   const engine::EngineContents engine = builder::build_engine(std::move(model), build_options, &std::cout);
   size_t on_device = 0;
   for (const auto& [node, choice] : engine.kernel_choices) on_device += choice.rfind("cuda:", 0) == 0;
@@ -78,6 +80,9 @@ void add_build_command(CLI::App& app, int& exit_code) {
                       "Skip this optimisation pass (repeatable): constant_folding, shape_simplification, "
                       "dead_code_elimination, ...");
   add_precision_flags(command, options->precision);
+  command->add_option("--timing-cache", options->timing_cache,
+                      "CUDA: keep the SpMM tactic timings in this file and reuse them in later builds on the same card "
+                      "(as trtexec --timingCacheFile); created when missing");
   command->add_flag("--verbose,-v", options->verbose, "Say what the importer and each optimisation pass do");
   command->callback([options, &exit_code] { exit_code = build_command(*options); });
 }

@@ -1,0 +1,225 @@
+#include "builder/tactic_selection.h"
+
+#include <algorithm>
+#include <optional>
+#include <sstream>
+
+#include "backends/op_shapes/sparse.h"
+
+#ifdef GNNRT_WITH_CUDA
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/device_memory.h"
+#include "backends/cuda/spmm_tactics.h"
+#endif
+
+namespace gnnrt::builder {
+namespace {
+
+// The opt value of each symbolic dim the graph inputs declare (num_nodes, num_edges).
+std::map<std::string, int64_t> opt_symbols(const ir::Graph& graph, const engine::OptimizationProfile& profile) {
+  std::map<std::string, int64_t> values;
+  for (const engine::InputRange& range : profile.inputs) {
+    const ir::ValueInfo* input = graph.find_input(range.name);
+    if (!input || !input->type.shape || input->type.shape->size() != range.opt.size()) continue;
+    for (size_t d = 0; d < range.opt.size(); ++d)
+      if ((*input->type.shape)[d].is_symbolic()) values[(*input->type.shape)[d].symbol] = range.opt[d];
+  }
+  return values;
+}
+
+// A dim's size at the opt shape: known sizes as they are; symbols and sums of them from the inputs'
+// opt values, where a data-dependent count (nonzero_*, the edges left after self-loop removal) is
+// taken at its bound, the edge count. nullopt when a term is anything else.
+std::optional<int64_t> opt_size(const ir::Dim& dim, const std::map<std::string, int64_t>& symbols) {
+  if (dim.is_known()) return dim.size;
+  if (!dim.is_symbolic()) return std::nullopt;
+  int64_t total = 0;
+  std::stringstream terms(dim.symbol);
+  for (std::string term; std::getline(terms, term, '+');) {
+    term.erase(0, term.find_first_not_of(' '));
+    term.erase(term.find_last_not_of(' ') + 1);
+    if (auto it = symbols.find(term); it != symbols.end()) {
+      total += it->second;
+    } else if (term.rfind("nonzero_", 0) == 0 && symbols.count("num_edges")) {
+      total += symbols.at("num_edges");
+    } else if (!term.empty() && std::all_of(term.begin(), term.end(), ::isdigit)) {
+      total += std::stoll(term);
+    } else {
+      return std::nullopt;
+    }
+  }
+  return total;
+}
+
+struct SpmmShape {
+  int64_t rows = 0, cols = 0, width = 0, edges = 0;
+  DType dtype = DType::Float32;
+  bool values = false, row_scale = false, col_scale = false, bias = false, relu = false;
+
+  std::string key() const {
+    return cat("SpMM ", dtype_name(dtype), " N=", rows, " M=", cols, " E=", edges, " F=", width, values ? " values" : "",
+               row_scale ? " row_scale" : "", col_scale ? " col_scale" : "", bias ? " bias" : "", relu ? " relu" : "");
+  }
+};
+
+std::optional<SpmmShape> spmm_shape(const ir::Graph& graph, const ir::Node& node,
+                                    const std::map<std::string, int64_t>& symbols) {
+  using namespace op_shapes::spmm;
+  const auto x = graph.type_of(node.inputs[kX]);
+  const auto col = graph.type_of(node.inputs[kCol]);
+  const auto y = graph.type_of(node.outputs[0]);
+  if (!x || !x->shape || x->shape->size() != 2 || !col || !col->shape || col->shape->size() != 1 || !y || !y->shape ||
+      y->shape->size() != 2)
+    return std::nullopt;
+  SpmmShape shape;
+  const auto rows = opt_size((*y->shape)[0], symbols), cols = opt_size((*x->shape)[0], symbols),
+             width = opt_size((*x->shape)[1], symbols), edges = opt_size((*col->shape)[0], symbols);
+  if (!rows || !cols || !width || !edges || *rows <= 0 || *cols <= 0 || *width <= 0 || *edges <= 0) return std::nullopt;
+  shape.rows = *rows;
+  shape.cols = *cols;
+  shape.width = *width;
+  shape.edges = *edges;
+  shape.dtype = x->dtype;
+  shape.values = node.has_input(kValues);
+  shape.row_scale = node.has_input(kRowScale);
+  shape.col_scale = node.has_input(kColScale);
+  shape.bias = node.has_input(kBias);
+  shape.relu = node.attr_string("activation", "none") == "relu";
+  return shape;
+}
+
+#ifdef GNNRT_WITH_CUDA
+// A CSR matrix of the shape with power-law row lengths (a few rows hold many entries, as the
+// in-degrees of real graphs) and uniform columns, from a fixed seed.
+void synthetic_csr(const SpmmShape& shape, std::vector<int32_t>& row_ptr, std::vector<int32_t>& col) {
+  row_ptr.assign(static_cast<size_t>(shape.rows) + 1, 0);
+  col.resize(static_cast<size_t>(shape.edges));
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  // Row of each entry: u^3 puts density ~ r^(-2/3) on rank r, scattered over rows by a stride.
+  std::vector<int32_t> row_of(static_cast<size_t>(shape.edges));
+  const uint64_t stride = 2654435761ull % static_cast<uint64_t>(shape.rows) | 1;
+  for (int64_t e = 0; e < shape.edges; ++e) {
+    const double u = static_cast<double>(next() >> 11) / 9007199254740992.0;
+    const auto rank = static_cast<uint64_t>(u * u * u * static_cast<double>(shape.rows));
+    row_of[static_cast<size_t>(e)] = static_cast<int32_t>((rank * stride) % static_cast<uint64_t>(shape.rows));
+    ++row_ptr[static_cast<size_t>(row_of[static_cast<size_t>(e)]) + 1];
+  }
+  for (int64_t r = 0; r < shape.rows; ++r) row_ptr[static_cast<size_t>(r) + 1] += row_ptr[static_cast<size_t>(r)];
+  std::vector<int32_t> fill(row_ptr.begin(), row_ptr.end() - 1);
+  for (int64_t e = 0; e < shape.edges; ++e)
+    col[static_cast<size_t>(fill[static_cast<size_t>(row_of[static_cast<size_t>(e)])]++)] =
+        static_cast<int32_t>(next() % static_cast<uint64_t>(shape.cols));
+}
+
+Tensor device_filled(DType dtype, Dims shape) {
+  Tensor tensor = cuda::allocate_device_tensor(dtype, std::move(shape));
+  // 0x3C bytes: small positive normal numbers in every float format (no NaN, no denormals).
+  if (tensor.nbytes()) GNNRT_CUDA_CHECK(cudaMemset(tensor.raw(), 0x3C, tensor.nbytes()));
+  return tensor;
+}
+
+TimingEntry time_on_device(const SpmmShape& shape) {
+  std::vector<int32_t> row_ptr, col;
+  synthetic_csr(shape, row_ptr, col);
+  Tensor row_ptr_device = cuda::allocate_device_tensor(DType::Int32, {shape.rows + 1});
+  Tensor col_device = cuda::allocate_device_tensor(DType::Int32, {shape.edges});
+  GNNRT_CUDA_CHECK(cudaMemcpy(row_ptr_device.raw(), row_ptr.data(), row_ptr_device.nbytes(), cudaMemcpyHostToDevice));
+  GNNRT_CUDA_CHECK(cudaMemcpy(col_device.raw(), col.data(), col_device.nbytes(), cudaMemcpyHostToDevice));
+  const Tensor x = device_filled(shape.dtype, {shape.cols, shape.width});
+  const Tensor y = cuda::allocate_device_tensor(shape.dtype, {shape.rows, shape.width});
+  const Tensor values = device_filled(DType::Float32, {shape.values ? shape.edges : 0});
+  const Tensor row_scale = device_filled(DType::Float32, {shape.row_scale ? shape.rows : 0});
+  const Tensor col_scale = device_filled(DType::Float32, {shape.col_scale ? shape.cols : 0});
+  const Tensor bias = device_filled(DType::Float32, {shape.bias ? shape.width : 0});
+  Tensor errors = cuda::allocate_device_tensor(DType::UInt8, {static_cast<int64_t>(sizeof(cuda::DeviceErrorRecord))});
+  GNNRT_CUDA_CHECK(cudaMemset(errors.raw(), 0, errors.nbytes()));
+
+  cuda::SpmmProblem problem;
+  problem.dtype = shape.dtype;
+  problem.x = x.raw();
+  problem.row_ptr = static_cast<const int32_t*>(row_ptr_device.raw());
+  problem.col = static_cast<const int32_t*>(col_device.raw());
+  problem.values = shape.values ? static_cast<const float*>(values.raw()) : nullptr;
+  problem.row_scale = shape.row_scale ? static_cast<const float*>(row_scale.raw()) : nullptr;
+  problem.col_scale = shape.col_scale ? static_cast<const float*>(col_scale.raw()) : nullptr;
+  problem.bias = shape.bias ? static_cast<const float*>(bias.raw()) : nullptr;
+  problem.y = const_cast<void*>(y.raw());
+  problem.num_rows = shape.rows;
+  problem.num_cols = shape.cols;
+  problem.width = shape.width;
+  problem.num_edges = shape.edges;
+  problem.relu = shape.relu;
+  cudaStream_t stream = nullptr;
+  GNNRT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  cuda::SpmmTacticChoice choice;
+  try {
+    choice = cuda::time_spmm_tactics(problem, stream,
+                                     cuda::DeviceErrorSink{static_cast<cuda::DeviceErrorRecord*>(errors.raw()), 0});
+  } catch (...) {
+    cudaStreamDestroy(stream);
+    throw;
+  }
+  GNNRT_CUDA_CHECK(cudaStreamDestroy(stream));
+  TimingEntry entry;
+  entry.tactic = std::string(cuda::spmm_tactic_name(choice.best));
+  for (const cuda::SpmmTacticTime& time : choice.times)
+    entry.times += cat(entry.times.empty() ? "" : " ", cuda::spmm_tactic_name(time.tactic), "=", time.median_ms);
+  return entry;
+}
+#endif
+
+}  // namespace
+
+TacticSelectionReport select_spmm_tactics(ir::Graph& graph, const engine::OptimizationProfile& profile,
+                                          const std::string& card, TimingCache& cache,
+                                          std::map<std::string, std::string>& kernel_choices, std::ostream* log) {
+  TacticSelectionReport report;
+#ifdef GNNRT_WITH_CUDA
+  const std::map<std::string, int64_t> symbols = opt_symbols(graph, profile);
+  for (ir::Node& node : graph.nodes) {
+    if (node.domain != ir::kGnnrtDomain || node.op_type != "SpMM") continue;
+    const std::optional<SpmmShape> shape = spmm_shape(graph, node, symbols);
+    if (!shape) {
+      ++report.left_to_heuristic;
+      if (log)
+        *log << "[build] tactic of '" << node.name
+             << "': left to the run-time heuristic (the opt shape gives no size; pass --opt-nodes and --opt-edges)\n";
+      continue;
+    }
+    const std::string key = shape->key();
+    std::optional<TimingEntry> entry = cache.find(card, key);
+    const bool cached = entry.has_value();
+    if (!cached) {
+      entry = time_on_device(*shape);
+      cache.put(card, key, *entry);
+      ++report.timed;
+    } else {
+      ++report.from_cache;
+    }
+    ir::Attribute tactic;
+    tactic.kind = ir::Attribute::Kind::String;
+    tactic.s = entry->tactic;
+    node.attributes["tactic"] = tactic;
+    kernel_choices[node.name] = "cuda:SpMM:" + entry->tactic;
+    if (log)
+      *log << "[build] tactic of '" << node.name << "' (" << key << "): " << entry->tactic << " ("
+           << (cached ? "timing cache; " : "") << entry->times << " ms)\n";
+  }
+#else
+  (void)graph;
+  (void)profile;
+  (void)card;
+  (void)cache;
+  (void)kernel_choices;
+  (void)log;
+#endif
+  return report;
+}
+
+}  // namespace gnnrt::builder
