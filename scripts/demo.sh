@@ -15,3 +15,9 @@ echo "== gnnrt run: 2-layer GCN (1433 -> 16 -> 7) on Cora, 2,708 nodes, 10,556 e
 gnnrt_accuracy=$("$gnnrt" accuracy --predictions "$out_dir/out.npz" --labels "$case_dir/labels.npz" --mask test_mask)
 pyg_accuracy=$(sed -n 's/.*"pyg_test_accuracy": *\([0-9.]*\).*/\1/p' "$case_dir/meta.json")
 echo "== Cora test accuracy: gnnrt ${gnnrt_accuracy#*: }   PyG $(awk -v a="$pyg_accuracy" 'BEGIN{printf "%.2f %%", (a <= 1 ? a * 100 : a)}')"
+
+echo "== the same model with --fp16 (node features stored in float16, fp32 accumulation), against fp32"
+"$gnnrt" run --onnx "$case_dir/torchscript/model.onnx" --inputs "$case_dir/g0.inputs.npz" \
+  --output "$out_dir/out16.npz" --device cpu --fp16 >/dev/null
+"$gnnrt" accuracy --predictions "$out_dir/out16.npz" --labels "$case_dir/labels.npz" --mask test_mask \
+  --reference "$out_dir/out.npz"

@@ -1,4 +1,6 @@
 // gnnrt accuracy: classification accuracy of saved predictions against labels, over a mask.
+#include <algorithm>
+#include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -15,6 +17,7 @@ struct AccuracyOptions {
   std::string labels_path;
   std::string label_key = "y";
   std::string mask_key = "test_mask";
+  std::string reference_path;  // fp32 outputs to compare a 16-bit engine's with
 };
 
 const Tensor& find_array(const io::NamedTensors& arrays, const std::string& key, const std::string& path) {
@@ -23,6 +26,34 @@ const Tensor& find_array(const io::NamedTensors& arrays, const std::string& key,
   std::string names;
   for (const auto& entry : arrays) names += (names.empty() ? "" : ", ") + entry.first;
   fail_input(path, ": has no array '", key, "'; it holds: ", names);
+}
+
+// A 16-bit engine against its fp32 reference: the largest absolute and relative differences and
+// how often the predicted class is the same (over every row: the mask is for the accuracy).
+void report_against_reference(const Tensor& logits, const AccuracyOptions& options) {
+  const io::NamedTensors reference_file = io::read_npz(options.reference_path);
+  const Tensor& reference = find_array(reference_file, options.output_name, options.reference_path);
+  if (reference.shape() != logits.shape())
+    fail_input(options.reference_path, ":", options.output_name, ": expected the shape of the predictions ",
+               shape_to_string(logits.shape()), ", got ", reference.describe());
+  const int64_t rows = logits.dim(0), classes = logits.dim(1);
+  double max_abs = 0, max_rel = 0;
+  int64_t agree = 0;
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t best = 0, best_reference = 0;
+    for (int64_t c = 0; c < classes; ++c) {
+      const double a = logits.scalar_as_double(row * classes + c), r = reference.scalar_as_double(row * classes + c);
+      max_abs = std::max(max_abs, std::fabs(a - r));
+      max_rel = std::max(max_rel, std::fabs(a - r) / std::max(std::fabs(r), 1e-6));
+      if (a > logits.scalar_as_double(row * classes + best)) best = c;
+      if (r > reference.scalar_as_double(row * classes + best_reference)) best_reference = c;
+    }
+    agree += best == best_reference;
+  }
+  std::cout << std::setprecision(3) << std::scientific << "against " << options.reference_path << ": max abs error "
+            << max_abs << ", max rel error " << max_rel << std::fixed << std::setprecision(2)
+            << ", argmax agreement " << (rows ? 100.0 * static_cast<double>(agree) / static_cast<double>(rows) : 100.0)
+            << " % (" << agree << "/" << rows << ")\n";
 }
 
 int accuracy_command(const AccuracyOptions& options) {
@@ -56,6 +87,7 @@ int accuracy_command(const AccuracyOptions& options) {
   std::cout << std::fixed << std::setprecision(2) << "accuracy" << (mask ? " (" + options.mask_key + ")" : "")
             << ": " << 100.0 * static_cast<double>(correct) / static_cast<double>(counted) << " % (" << correct << "/"
             << counted << ")\n";
+  if (!options.reference_path.empty()) report_against_reference(logits, options);
   return 0;
 }
 
@@ -75,6 +107,10 @@ void add_accuracy_command(CLI::App& app, int& exit_code) {
   command->add_option("--label-key", options->label_key, "Array of --labels holding the class ids")->capture_default_str();
   command->add_option("--mask", options->mask_key, "Boolean array of --labels selecting the rows to score ('' for all)")
       ->capture_default_str();
+  command->add_option("--reference", options->reference_path,
+                      "fp32 outputs (gnnrt run --output) to compare these with, e.g. an --fp16 engine's: prints max "
+                      "abs/rel error and argmax agreement")
+      ->check(CLI::ExistingFile);
   command->callback([options, &exit_code] { exit_code = accuracy_command(*options); });
 }
 
