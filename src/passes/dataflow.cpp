@@ -87,6 +87,27 @@ std::optional<double> scalar_initializer(const DataflowIndex& index, const std::
   return tensor->scalar_as_double(0);
 }
 
+std::optional<std::string> fusable_bias(ir::Graph& graph, const DataflowIndex& index, const ir::Node& add,
+                                        const std::string& y, int64_t width, std::set<std::string>& taken) {
+  if (!add.domain.empty() || add.op_type != "Add" || add.inputs.size() != 2) return std::nullopt;
+  const std::string other = add.inputs[0] == y ? add.inputs[1] : add.inputs[0];
+  if (other == y) return std::nullopt;
+  const Tensor* bias = index.initializer(other);
+  if (!bias || bias->dtype() != DType::Float32 || bias->numel() != width) return std::nullopt;
+  if (bias->rank() == 1) return other;
+  if (bias->rank() != 2 || bias->dim(0) != 1) return std::nullopt;
+  const std::string flat = fresh_name(other + "/flat", taken);
+  graph.initializers[flat] = bias->reshaped({width});
+  return flat;
+}
+
+ir::Attribute string_attribute(const std::string& value) {
+  ir::Attribute attribute;
+  attribute.kind = ir::Attribute::Kind::String;
+  attribute.s = value;
+  return attribute;
+}
+
 std::string fresh_name(const std::string& base, std::set<std::string>& taken) {
   std::string name = base;
   for (int suffix = 2; taken.count(name); ++suffix) name = cat(base, "_", suffix);

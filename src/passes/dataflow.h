@@ -52,6 +52,16 @@ bool same_dim(const ir::Dim& a, const ir::Dim& b);
 // An initializer holding exactly one element (any shape), as double; nullopt otherwise.
 std::optional<double> scalar_initializer(const DataflowIndex& index, const std::string& value);
 
+// The bias operand of Add(y, b) or Add(b, y) that an epilogue can take for a [..., width] y: a
+// float32 initializer of `width` elements shaped [width] or [1, width]. Returns the name of a
+// [width] initializer holding it: b itself, or a flattened copy added to the graph. nullopt when
+// the Add is anything else.
+std::optional<std::string> fusable_bias(ir::Graph& graph, const DataflowIndex& index, const ir::Node& add,
+                                        const std::string& y, int64_t width, std::set<std::string>& taken);
+
+// A string attribute ("activation": "relu").
+ir::Attribute string_attribute(const std::string& value);
+
 // Fresh value and node names: `base`, else base_2, base_3, ... avoiding every name in `taken`,
 // which the chosen name is added to.
 std::string fresh_name(const std::string& base, std::set<std::string>& taken);

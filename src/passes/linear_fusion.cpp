@@ -29,13 +29,6 @@ std::optional<Tensor> row_bias(const Tensor* tensor, int64_t width, float scale)
   return bias;
 }
 
-ir::Attribute string_attribute(const std::string& value) {
-  ir::Attribute attribute;
-  attribute.kind = ir::Attribute::Kind::String;
-  attribute.s = value;
-  return attribute;
-}
-
 // Turns node i into a Linear when it is a MatMul/Gemm with a weight initializer; false otherwise.
 bool convert_to_linear(ir::Graph& graph, size_t i, std::set<std::string>& taken) {
   const DataflowIndex index(graph);
@@ -93,19 +86,12 @@ std::string fuse_epilogue(ir::Graph& graph, size_t p, std::set<std::string>& tak
   const bool has_bias = linear.has_input(fused_linear::kBias);
   const bool has_activation = linear.attr_string("activation", "none") != "none";
   std::string what;
-  if (next.op_type == "Add" && !has_bias && !has_activation && next.inputs.size() == 2) {
-    const std::string& other = next.inputs[0] == y ? next.inputs[1] : next.inputs[0];
-    if (other == y) return "";
-    const std::optional<Tensor> bias = row_bias(index.initializer(other), (*dims)[1].size, 1.0f);
+  if (next.op_type == "Add" && !has_bias && !has_activation) {
+    const auto bias = fusable_bias(graph, index, next, y, (*dims)[1].size, taken);
     if (!bias) return "";
-    std::string bias_name = other;
-    if (index.initializer(other)->rank() != 1) {
-      bias_name = fresh_name(other + "/flat", taken);
-      graph.initializers[bias_name] = *bias;
-    }
     linear.inputs.resize(fused_linear::kBias + 1);
-    linear.inputs[fused_linear::kBias] = bias_name;
-    what = cat("bias '", other, "'");
+    linear.inputs[fused_linear::kBias] = *bias;
+    what = cat("bias '", *bias, "'");
   } else if (next.op_type == "Relu" && !has_activation) {
     linear.attributes["activation"] = string_attribute("relu");
     what = "relu";

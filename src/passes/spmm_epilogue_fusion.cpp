@@ -8,18 +8,6 @@ namespace {
 
 using namespace op_shapes;
 
-// The bias operand of Add(y, b) / Add(b, y): a float32 initializer of F elements, [F] or [1, F].
-std::optional<std::string> bias_operand(const DataflowIndex& index, const ir::Node& add, const std::string& y,
-                                        int64_t width) {
-  if (add.inputs.size() != 2) return std::nullopt;
-  const std::string& other = add.inputs[0] == y ? add.inputs[1] : add.inputs[0];
-  if (other == y) return std::nullopt;
-  const Tensor* bias = index.initializer(other);
-  if (!bias || bias->dtype() != DType::Float32 || bias->numel() != width) return std::nullopt;
-  const bool row = bias->rank() == 1 || (bias->rank() == 2 && bias->dim(0) == 1);
-  return row ? std::optional<std::string>(other) : std::nullopt;
-}
-
 }  // namespace
 
 PassResult SpmmEpilogueFusion::run(ir::Graph& graph, PassContext& context) {
@@ -41,21 +29,13 @@ PassResult SpmmEpilogueFusion::run(ir::Graph& graph, PassContext& context) {
       const bool has_activation = spmm_node.attr_string("activation", "none") != "none";
       std::string what;
       if (next.op_type == "Add" && !has_bias && !has_activation) {
-        const auto bias = bias_operand(index, next, y, (*dims)[1].size);
+        const auto bias = fusable_bias(graph, index, next, y, (*dims)[1].size, taken);
         if (!bias) break;
-        std::string flat = *bias;
-        if (index.initializer(*bias)->rank() != 1) {  // [1, F] -> a [F] copy
-          flat = fresh_name(*bias + "/flat", taken);
-          graph.initializers[flat] = index.initializer(*bias)->reshaped({(*dims)[1].size});
-        }
         spmm_node.inputs.resize(spmm::kBias + 1);
-        spmm_node.inputs[spmm::kBias] = flat;
+        spmm_node.inputs[spmm::kBias] = *bias;
         what = cat("bias '", *bias, "'");
       } else if (next.op_type == "Relu" && !has_activation) {
-        ir::Attribute activation;
-        activation.kind = ir::Attribute::Kind::String;
-        activation.s = "relu";
-        spmm_node.attributes["activation"] = activation;
+        spmm_node.attributes["activation"] = string_attribute("relu");
         what = "relu";
       } else {
         break;
