@@ -5,6 +5,11 @@
 // offers no algorithm for a shape, cublasGemmEx and a separate epilogue pass do the same.
 #include <cublasLt.h>
 
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/launch/fused_linear.cuh"
@@ -32,6 +37,9 @@ struct LtDescriptors {
   cublasLtMatmulDesc_t operation = nullptr;
   cublasLtMatrixLayout_t w = nullptr, x = nullptr, y = nullptr;
   cublasLtMatmulPreference_t preference = nullptr;
+  LtDescriptors() = default;
+  LtDescriptors(const LtDescriptors&) = delete;
+  LtDescriptors& operator=(const LtDescriptors&) = delete;
   ~LtDescriptors() {
     if (preference) cublasLtMatmulPreferenceDestroy(preference);
     if (y) cublasLtMatrixLayoutDestroy(y);
@@ -46,20 +54,38 @@ cublasLtEpilogue_t epilogue_for(bool bias, bool relu) {
   return relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT;
 }
 
-// The fused product; false when cuBLASLt has no algorithm for it.
-bool lt_matmul(const LinearLayout& layout, DType dtype, const void* x, const void* w, const void* bias, void* y,
-               CudaKernelContext& context) {
-  const cudaDataType_t type = cuda_data_type(dtype);
-  const auto rows = static_cast<uint64_t>(layout.rows), inner = static_cast<uint64_t>(layout.inner),
-             width = static_cast<uint64_t>(layout.width);
-  LtDescriptors d;
+// A cuBLASLt plan: descriptors and the heuristic's algorithm for one problem shape. Asking for the
+// heuristic costs tens of microseconds, more than a small GCN layer takes, so plans are kept per
+// (handle, shape). A handle belongs to one execution context, which runs one call at a time, so
+// setting the bias pointer on a kept descriptor is safe.
+struct LtPlan {
+  LtDescriptors descriptors;
+  cublasLtMatmulAlgo_t algorithm{};
+  size_t workspace_bytes = 0;
+  bool usable = false;  // false: cuBLASLt has no algorithm; use cublasGemmEx
+};
+
+struct LtPlanKey {
+  cublasLtHandle_t handle;
+  DType dtype;
+  int64_t rows, inner, width;
+  bool bias, relu;
+  bool operator<(const LtPlanKey& other) const {
+    return std::tie(handle, dtype, rows, inner, width, bias, relu) <
+           std::tie(other.handle, other.dtype, other.rows, other.inner, other.width, other.bias, other.relu);
+  }
+};
+
+std::shared_ptr<LtPlan> make_plan(const LtPlanKey& key) {
+  auto plan = std::make_shared<LtPlan>();
+  LtDescriptors& d = plan->descriptors;
+  const cudaDataType_t type = cuda_data_type(key.dtype);
+  const auto rows = static_cast<uint64_t>(key.rows), inner = static_cast<uint64_t>(key.inner),
+             width = static_cast<uint64_t>(key.width);
   GNNRT_CUBLAS_CHECK(cublasLtMatmulDescCreate(&d.operation, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-  const cublasLtEpilogue_t epilogue = epilogue_for(bias != nullptr, layout.activation == SpmmActivation::Relu);
+  const cublasLtEpilogue_t epilogue = epilogue_for(key.bias, key.relu);
   GNNRT_CUBLAS_CHECK(
       cublasLtMatmulDescSetAttribute(d.operation, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)));
-  if (bias)
-    GNNRT_CUBLAS_CHECK(
-        cublasLtMatmulDescSetAttribute(d.operation, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
   // Column-major: W^T is [N, K] (ld N), X^T is [K, M] (ld K), Y^T is [N, M] (ld N).
   GNNRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.w, type, width, inner, static_cast<int64_t>(width)));
   GNNRT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d.x, type, inner, rows, static_cast<int64_t>(inner)));
@@ -69,14 +95,41 @@ bool lt_matmul(const LinearLayout& layout, DType dtype, const void* x, const voi
                                                           &kWorkspaceBytes, sizeof(kWorkspaceBytes)));
   cublasLtMatmulHeuristicResult_t heuristic{};
   int found = 0;
-  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(context.cublaslt, d.operation, d.w, d.x, d.y, d.y,
+  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(key.handle, d.operation, d.w, d.x, d.y, d.y,
                                                                d.preference, 1, &heuristic, &found);
-  if (status == CUBLAS_STATUS_NOT_SUPPORTED || found == 0) return false;
+  if (status == CUBLAS_STATUS_NOT_SUPPORTED || found == 0) return plan;
   GNNRT_CUBLAS_CHECK(status);
-  Tensor workspace = scratch_tensor(heuristic.workspaceSize, context);
+  plan->algorithm = heuristic.algo;
+  plan->workspace_bytes = heuristic.workspaceSize;
+  plan->usable = true;
+  return plan;
+}
+
+std::shared_ptr<LtPlan> find_plan(const LtPlanKey& key) {
+  static std::mutex mutex;
+  static std::map<LtPlanKey, std::shared_ptr<LtPlan>> plans;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = plans.find(key);
+  if (it != plans.end()) return it->second;
+  if (plans.size() >= 512) plans.clear();  // graphs of ever new sizes: keep the table bounded
+  return plans[key] = make_plan(key);
+}
+
+// The fused product; false when cuBLASLt has no algorithm for it.
+bool lt_matmul(const LinearLayout& layout, DType dtype, const void* x, const void* w, const void* bias, void* y,
+               CudaKernelContext& context) {
+  const LtPlanKey key{context.cublaslt, dtype, layout.rows, layout.inner, layout.width, bias != nullptr,
+                      layout.activation == SpmmActivation::Relu};
+  const std::shared_ptr<LtPlan> plan = find_plan(key);
+  if (!plan->usable) return false;
+  LtDescriptors& d = plan->descriptors;
+  if (bias)
+    GNNRT_CUBLAS_CHECK(
+        cublasLtMatmulDescSetAttribute(d.operation, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
+  Tensor workspace = scratch_tensor(plan->workspace_bytes, context);
   const float alpha = 1.0f, beta = 0.0f;
   GNNRT_CUBLAS_CHECK(cublasLtMatmul(context.cublaslt, d.operation, &alpha, w, d.w, x, d.x, &beta, y, d.y, y, d.y,
-                                    &heuristic.algo, scratch_pointer(workspace), heuristic.workspaceSize,
+                                    &plan->algorithm, scratch_pointer(workspace), plan->workspace_bytes,
                                     context.stream));
   return true;
 }
