@@ -1232,6 +1232,9 @@ def main():
     parser.add_argument("--no-profile", dest="profile", action="store_false",
                         help="skip gnnrt's per-node profile (its slowest nodes go into the docs; the full "
                              "table into the workdir)")
+    parser.add_argument("--report-from", metavar="ROWS_JSON",
+                        help="measure nothing: write the table, --docs and --plot from the rows an earlier run saved "
+                             "with --out (e.g. a run stopped by a time limit after some workloads)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print the gnnrt commands")
     args = parser.parse_args()
 
@@ -1248,7 +1251,7 @@ def main():
             sys.exit(f"compare_pyg.py: --{name.replace('_', '-')} must be >= {0 if name == 'warmup' else 1}")
     if not os.access(args.gnnrt, os.X_OK):
         sys.exit(f"compare_pyg.py: no gnnrt binary at {args.gnnrt} (pass --gnnrt path/to/gnnrt)")
-    if args.device == "cuda" and not torch.cuda.is_available():
+    if args.device == "cuda" and not torch.cuda.is_available() and not args.report_from:
         sys.exit("compare_pyg.py: --device cuda but torch sees no GPU; use --device cpu for a smoke test")
     workloads = parse_workloads(args.workloads)
 
@@ -1260,7 +1263,7 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     torch.set_float32_matmul_precision("highest")
-    card = torch.cuda.get_device_name(0) if args.device == "cuda" else cpu_name()
+    card = torch.cuda.get_device_name(0) if args.device == "cuda" and not args.report_from else cpu_name()
     if args.device == "cuda":
         args.out = args.out or default_results_path(card)
         args.docs = args.docs or os.path.join(REPO, "docs", "PERFORMANCE.md")
@@ -1273,6 +1276,18 @@ def main():
         cora = load_cora(args.cora_npz)
 
     started = time.perf_counter()
+    if args.report_from:
+        with open(args.report_from) as file:
+            rows = json.load(file)
+        card = rows[0]["card"] if rows else card
+        print_table(rows, card)
+        if args.docs:
+            plot_note = write_plot(args.plot, rows, card) if args.plot else "no plot"
+            log(f"plot: {args.plot}: {plot_note}")
+            plot_name = os.path.relpath(args.plot, os.path.dirname(os.path.abspath(args.docs))) \
+                if args.plot and os.path.exists(args.plot) else None
+            write_docs(args.docs, generated_section(rows, args, card, plot_name))
+        return 0
     rows = []
     with contextlib.ExitStack() as stack:
         workdir = args.workdir or stack.enter_context(tempfile.TemporaryDirectory(prefix="gnnrt-compare-"))

@@ -113,7 +113,7 @@ SpmmTacticChoice time_spmm_tactics(const SpmmProblem& problem, cudaStream_t stre
   GNNRT_CHECK(options.repeats >= 1 && options.warmup >= 0, "SpMM tactic timing with ", options.repeats, " repeats");
   SpmmTacticChoice choice;
   for (SpmmTactic tactic : kSpmmTactics) {
-    if (!spmm_tactic_supports(tactic, problem.dtype)) continue;
+    if (!spmm_tactic_applies(tactic, problem)) continue;
     ScratchBuffer scratch(spmm_scratch_bytes(tactic, problem));
     if (!scratch.ok()) continue;
     auto run = [&] { launch_spmm(tactic, problem, scratch.data(), scratch.bytes(), errors, stream); };

@@ -918,8 +918,16 @@ size_t spmm_scratch_bytes(SpmmTactic tactic, const SpmmProblem& problem) {
   return 0;
 }
 
+bool spmm_tactic_applies(SpmmTactic tactic, const SpmmProblem& problem) {
+  if (!spmm_tactic_supports(tactic, problem.dtype)) return false;
+  if (tactic != SpmmTactic::CuSparse) return true;
+  const double dense_entries = static_cast<double>(problem.num_rows) * static_cast<double>(problem.num_cols);
+  return static_cast<double>(problem.num_edges) <= dense_entries;
+}
+
 void launch_spmm(SpmmTactic tactic, const SpmmProblem& problem, void* scratch, size_t scratch_bytes,
                  DeviceErrorSink errors, cudaStream_t stream) {
+  if (!spmm_tactic_applies(tactic, problem)) tactic = SpmmTactic::WarpPerRow;
   switch (tactic) {
     case SpmmTactic::WarpPerRow: launch_spmm_warp_per_row(problem, errors, stream); return;
     case SpmmTactic::RowBalanced: launch_spmm_row_balanced(problem, scratch, scratch_bytes, errors, stream); return;

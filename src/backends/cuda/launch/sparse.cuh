@@ -76,6 +76,11 @@ bool spmm_dtype_supported(DType dtype);
 // Whether `tactic` runs X of `dtype` (CuSparse: float32 only).
 bool spmm_tactic_supports(SpmmTactic tactic, DType dtype);
 
+// Whether `tactic` can run this problem: the dtype (spmm_tactic_supports), and for CuSparse a
+// matrix cuSPARSE accepts (it refuses more stored entries than rows x columns, which a multigraph
+// with repeated edges can have). launch_spmm runs WarpPerRow instead of a tactic that cannot.
+bool spmm_tactic_applies(SpmmTactic tactic, const SpmmProblem& problem);
+
 // Scratch bytes `tactic` needs for `problem` (0 for WarpPerRow), on the current device.
 size_t spmm_scratch_bytes(SpmmTactic tactic, const SpmmProblem& problem);
 // Runs `problem` with `tactic` on `stream`; `scratch` holds spmm_scratch_bytes(tactic, problem).
