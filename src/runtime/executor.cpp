@@ -31,6 +31,24 @@ void collect_missing_kernels(const ir::Graph& graph, std::vector<std::string>& m
   }
 }
 
+// Frees each intermediate after its last reader, so peak memory follows the live set: frees[i]
+// lists the values node i reads last (graph outputs are never freed). Computed once per graph.
+GraphLiveness compute_liveness(const ir::Graph& graph) {
+  std::unordered_map<std::string, size_t> last_use;
+  std::vector<std::set<std::string>> reads(graph.nodes.size());
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    ir::collect_reads(graph.nodes[i], reads[i]);
+    for (const std::string& name : reads[i]) last_use[name] = i;
+  }
+  std::set<std::string> keep;
+  for (const ir::ValueInfo& out : graph.outputs) keep.insert(out.name);
+  GraphLiveness liveness;
+  liveness.frees.resize(graph.nodes.size());
+  for (const auto& [name, node] : last_use)
+    if (!keep.count(name)) liveness.frees[node].push_back(name);
+  return liveness;
+}
+
 // Which top-level nodes a call runs, and what it keeps of the structure part.
 enum class StructureMode {
   RunAll,         // every node (no cache, or a miss: the structure part runs and is captured)
@@ -40,6 +58,7 @@ enum class StructureMode {
 
 struct TopLevelPlan {
   const StructureSplit* split = nullptr;
+  const std::set<std::string>* boundary = nullptr;  // split->boundary_values as a set
   StructureMode mode = StructureMode::RunAll;
   TensorMap* capture = nullptr;  // boundary values, filled as they are computed
   std::vector<NodeTiming>* profile = nullptr;
@@ -47,23 +66,12 @@ struct TopLevelPlan {
 
 class GraphRun {
  public:
-  GraphRun(DeviceBackend* device, const NodeObserver* observer, TopLevelPlan plan = {})
-      : device_(device), observer_(observer), plan_(plan) {
-    if (plan_.split) boundary_.insert(plan_.split->boundary_values.begin(), plan_.split->boundary_values.end());
-  }
+  GraphRun(DeviceBackend* device, const NodeObserver* observer, LivenessCache& liveness, TopLevelPlan plan = {})
+      : device_(device), observer_(observer), liveness_(liveness), plan_(plan) {}
 
   std::vector<Tensor> run_graph(const ir::Graph& graph, Scope& scope, bool top_level) {
     for (const auto& [name, tensor] : graph.initializers) scope.values.emplace(name, tensor);
-
-    // Free each intermediate after its last reader, so peak memory follows the live set.
-    std::unordered_map<std::string, size_t> last_use;
-    std::vector<std::set<std::string>> reads(graph.nodes.size());
-    for (size_t i = 0; i < graph.nodes.size(); ++i) {
-      ir::collect_reads(graph.nodes[i], reads[i]);
-      for (const std::string& name : reads[i]) last_use[name] = i;
-    }
-    std::set<std::string> keep;
-    for (const ir::ValueInfo& out : graph.outputs) keep.insert(out.name);
+    const GraphLiveness& liveness = liveness_of(graph);
 
     for (size_t i = 0; i < graph.nodes.size(); ++i) {
       const ir::Node& node = graph.nodes[i];
@@ -77,13 +85,11 @@ class GraphRun {
         if (k >= outputs.size() || !outputs[k].defined())
           fail_internal(node.describe(), " did not compute its output '", node.outputs[k], "'");
         scope.values[node.outputs[k]] = outputs[k];
-        if (structural && plan_.capture && boundary_.count(node.outputs[k])) (*plan_.capture)[node.outputs[k]] = outputs[k];
+        if (structural && plan_.capture && plan_.boundary->count(node.outputs[k]))
+          (*plan_.capture)[node.outputs[k]] = outputs[k];
       }
       if (top_level && observer_ && *observer_) (*observer_)(node, outputs);
-      for (const std::string& name : reads[i]) {
-        auto it = last_use.find(name);
-        if (it != last_use.end() && it->second == i && !keep.count(name)) scope.values.erase(name);
-      }
+      for (const std::string& name : liveness.frees[i]) scope.values.erase(name);
     }
 
     std::vector<Tensor> results;
@@ -101,6 +107,12 @@ class GraphRun {
   }
 
  private:
+  const GraphLiveness& liveness_of(const ir::Graph& graph) {
+    auto it = liveness_.find(&graph);
+    if (it == liveness_.end()) it = liveness_.emplace(&graph, compute_liveness(graph)).first;
+    return it->second;
+  }
+
   std::vector<Tensor> profiled_run(const ir::Node& node, Scope& scope) {
     std::vector<Tensor> outputs;
     NodeTiming timing{node.name, node.op_type, "cpu", 0.0};
@@ -171,8 +183,8 @@ class GraphRun {
 
   DeviceBackend* device_;
   const NodeObserver* observer_;
+  LivenessCache& liveness_;
   TopLevelPlan plan_;
-  std::set<std::string> boundary_;
   std::vector<const ir::Node*> sites_;
 };
 
@@ -187,6 +199,7 @@ Executor::Executor(const ir::Graph& graph, DeviceBackend* device) : graph_(graph
     fail_input(missing.size(), " node(s) have no CPU kernel:", list);
   }
   split_ = split_structure(graph_);
+  boundary_.insert(split_.boundary_values.begin(), split_.boundary_values.end());
   if (device_) device_->prepare(graph_);
 }
 
@@ -229,6 +242,7 @@ TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer, c
 
   TopLevelPlan plan;
   plan.split = &split_;
+  plan.boundary = &boundary_;
   plan.profile = options.profile;
   TensorMap captured;
   std::shared_ptr<const StructureEntry> reused = options.binding;
@@ -246,7 +260,7 @@ TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer, c
   }
   if (stats) stats->structure_reused = reused != nullptr;
 
-  GraphRun run(device_, observer ? &observer : nullptr, plan);
+  GraphRun run(device_, observer ? &observer : nullptr, liveness_, plan);
   std::vector<Tensor> results;
   try {
     results = run.run_graph(graph_, scope, true);
@@ -269,10 +283,11 @@ std::shared_ptr<StructureEntry> Executor::run_structure(const TensorMap& inputs)
   for (auto& [name, tensor] : graph_scope_inputs(graph_, inputs)) scope.values.emplace(name, tensor);
   TopLevelPlan plan;
   plan.split = &split_;
+  plan.boundary = &boundary_;
   plan.mode = StructureMode::OnlyStructure;
   TensorMap captured;
   plan.capture = &captured;
-  GraphRun run(device_, nullptr, plan);
+  GraphRun run(device_, nullptr, liveness_, plan);
   try {
     run.run_graph(graph_, scope, true);
   } catch (...) {

@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <map>
+#include <set>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,12 @@ struct RunOptions {
   std::vector<NodeTiming>* profile = nullptr;
 };
 
+// Which values each node of a graph reads last, computed once per graph an executor runs.
+struct GraphLiveness {
+  std::vector<std::vector<std::string>> frees;
+};
+using LivenessCache = std::unordered_map<const ir::Graph*, GraphLiveness>;
+
 struct RunStats {
   bool structure_reused = false;  // the structure part was skipped (cache hit or binding)
 };
@@ -69,6 +77,8 @@ class Executor {
   const ir::Graph& graph_;
   DeviceBackend* device_;
   StructureSplit split_;
+  std::set<std::string> boundary_;
+  LivenessCache liveness_;  // filled as graphs (If branches too) first run: one thread at a time
 };
 
 }  // namespace gnnrt::runtime
