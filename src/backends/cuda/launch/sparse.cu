@@ -908,8 +908,16 @@ bool spmm_tactic_supports(SpmmTactic tactic, DType dtype) {
   return false;
 }
 
+bool spmm_tactic_applies(SpmmTactic tactic, const SpmmProblem& problem) {
+  if (!spmm_tactic_supports(tactic, problem.dtype)) return false;
+  if (tactic != SpmmTactic::CuSparse) return true;
+  const double dense_entries = static_cast<double>(problem.num_rows) * static_cast<double>(problem.num_cols);
+  return static_cast<double>(problem.num_edges) <= dense_entries;
+}
+
 size_t spmm_scratch_bytes(SpmmTactic tactic, const SpmmProblem& problem) {
   if (problem.num_rows <= 0 || problem.width <= 0) return 0;
+  if (!spmm_tactic_applies(tactic, problem)) return 0;  // launch_spmm runs WarpPerRow, which needs none
   switch (tactic) {
     case SpmmTactic::WarpPerRow: return 0;
     case SpmmTactic::RowBalanced: return row_balanced_plan(problem, nullptr).total;
@@ -918,12 +926,6 @@ size_t spmm_scratch_bytes(SpmmTactic tactic, const SpmmProblem& problem) {
   return 0;
 }
 
-bool spmm_tactic_applies(SpmmTactic tactic, const SpmmProblem& problem) {
-  if (!spmm_tactic_supports(tactic, problem.dtype)) return false;
-  if (tactic != SpmmTactic::CuSparse) return true;
-  const double dense_entries = static_cast<double>(problem.num_rows) * static_cast<double>(problem.num_cols);
-  return static_cast<double>(problem.num_edges) <= dense_entries;
-}
 
 void launch_spmm(SpmmTactic tactic, const SpmmProblem& problem, void* scratch, size_t scratch_bytes,
                  DeviceErrorSink errors, cudaStream_t stream) {
