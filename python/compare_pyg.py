@@ -1201,6 +1201,17 @@ def default_results_path(card):
     return os.path.join(REPO, "bench", "results", "results.json")
 
 
+def write_report(rows, args, card):
+    """The console table, and with --docs the generated section of the docs and the plot."""
+    print_table(rows, card)
+    if args.docs:
+        plot_note = write_plot(args.plot, rows, card) if args.plot else "no plot"
+        log(f"plot: {args.plot}: {plot_note}")
+        plot_name = os.path.relpath(args.plot, os.path.dirname(os.path.abspath(args.docs))) \
+            if args.plot and os.path.exists(args.plot) else None
+        write_docs(args.docs, generated_section(rows, args, card, plot_name))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gnnrt", default=os.path.join(REPO, "build", "gnnrt"), help="the gnnrt binary")
@@ -1279,14 +1290,7 @@ def main():
     if args.report_from:
         with open(args.report_from) as file:
             rows = json.load(file)
-        card = rows[0]["card"] if rows else card
-        print_table(rows, card)
-        if args.docs:
-            plot_note = write_plot(args.plot, rows, card) if args.plot else "no plot"
-            log(f"plot: {args.plot}: {plot_note}")
-            plot_name = os.path.relpath(args.plot, os.path.dirname(os.path.abspath(args.docs))) \
-                if args.plot and os.path.exists(args.plot) else None
-            write_docs(args.docs, generated_section(rows, args, card, plot_name))
+        write_report(rows, args, rows[0]["card"] if rows else card)
         return 0
     rows = []
     with contextlib.ExitStack() as stack:
@@ -1298,13 +1302,7 @@ def main():
             log(f"  ({time.perf_counter() - workload_start:.0f} s)")
             # Written after every workload, so a crash late in a long run keeps what was measured.
             write_atomically(out, json.dumps(rows, indent=1) + "\n")
-        print_table(rows, card)
-        if args.docs:
-            plot_note = write_plot(args.plot, rows, card) if args.plot else "no plot"
-            log(f"plot: {args.plot}: {plot_note}")
-            plot_name = os.path.relpath(args.plot, os.path.dirname(os.path.abspath(args.docs))) \
-                if args.plot and os.path.exists(args.plot) else None
-            write_docs(args.docs, generated_section(rows, args, card, plot_name))
+        write_report(rows, args, card)
         log(f"wrote {out}" + (f" and {args.docs}" if args.docs else "") +
             f" in {time.perf_counter() - started:.0f} s")
     mismatches = [r for r in rows if r["method"] == "gnnrt" and r.get("matches_reference") is False]
