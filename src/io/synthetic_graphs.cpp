@@ -135,20 +135,25 @@ void check_size(const char* what, int64_t value) {
   if (value < 0) fail_input("synthetic graph: ", what, " must be >= 0, got ", value);
 }
 
+// Checks the sizes and makes x and an unfilled edge_index: what every single-graph generator starts with.
+SyntheticGraph start_single_graph(int64_t num_nodes, int64_t num_edges, int64_t feature_width, uint64_t seed) {
+  check_size("num_nodes", num_nodes);
+  check_size("num_edges", num_edges);
+  check_size("feature_width", feature_width);
+  if (num_edges > 0 && num_nodes == 0)
+    fail_input("synthetic graph: ", num_edges, " edges need at least one node, got num_nodes = 0");
+  SyntheticGraph graph;
+  graph.x = random_features(num_nodes, feature_width, seed);
+  graph.edge_index = allocate_unfilled("edge_index", DType::Int64, {2, num_edges});
+  return graph;
+}
+
 }  // namespace
 
 SyntheticGraph make_power_law_graph(const PowerLawGraphSpec& spec) {
-  check_size("num_nodes", spec.num_nodes);
-  check_size("num_edges", spec.num_edges);
-  check_size("feature_width", spec.feature_width);
-  if (spec.num_edges > 0 && spec.num_nodes == 0)
-    fail_input("synthetic graph: ", spec.num_edges, " edges need at least one node, got num_nodes = 0");
   if (!(spec.exponent >= 0.0 && spec.exponent <= 4.0))
     fail_input("synthetic graph: the power-law exponent must be in [0, 4], got ", spec.exponent);
-
-  SyntheticGraph graph;
-  graph.x = random_features(spec.num_nodes, spec.feature_width, spec.seed);
-  graph.edge_index = allocate_unfilled("edge_index", DType::Int64, {2, spec.num_edges});
+  SyntheticGraph graph = start_single_graph(spec.num_nodes, spec.num_edges, spec.feature_width, spec.seed);
   if (spec.num_edges == 0) return graph;
 
   const int64_t n = spec.num_nodes;
@@ -167,17 +172,9 @@ SyntheticGraph make_power_law_graph(const PowerLawGraphSpec& spec) {
 }
 
 SyntheticGraph make_chung_lu_graph(const ChungLuGraphSpec& spec) {
-  check_size("num_nodes", spec.num_nodes);
-  check_size("num_edges", spec.num_edges);
-  check_size("feature_width", spec.feature_width);
-  if (spec.num_edges > 0 && spec.num_nodes == 0)
-    fail_input("synthetic graph: ", spec.num_edges, " edges need at least one node, got num_nodes = 0");
   if (!(spec.pareto_shape >= 0.5 && spec.pareto_shape <= 1000.0))
     fail_input("synthetic graph: the Pareto shape must be in [0.5, 1000], got ", spec.pareto_shape);
-
-  SyntheticGraph graph;
-  graph.x = random_features(spec.num_nodes, spec.feature_width, spec.seed);
-  graph.edge_index = allocate_unfilled("edge_index", DType::Int64, {2, spec.num_edges});
+  SyntheticGraph graph = start_single_graph(spec.num_nodes, spec.num_edges, spec.feature_width, spec.seed);
   if (spec.num_edges == 0) return graph;
 
   // Weight of rank r ~ (r + 1)^(-1/alpha): the Pareto(alpha) quantile at tail probability (r + 1) / n.
