@@ -8,6 +8,7 @@
 #include "ir/shape_inference.h"
 #include "ir/verifier.h"
 #include "passes/dead_code_elimination.h"
+#include "passes/feature_width_padding.h"
 #include "passes/pass_manager.h"
 #include "passes/precision_lowering.h"
 #include "runtime/backend.h"
@@ -55,28 +56,37 @@ engine::EngineContents build_engine(ir::Model model, const BuildOptions& options
   const ir::ShapeInferenceReport shapes = ir::infer_shapes(model.graph);
   if (log) *log << "[build] shape inference: " << shapes.inferred << " values typed, " << shapes.unknown << " unknown\n";
   passes::PassManagerOptions pass_options;
-  // precision_lowering runs after the standard pipeline (below), only for 16-bit engines.
+  // The target-dependent passes run after the standard pipeline (below); their names are theirs.
+  const auto is_target_pass = [](const std::string& name) {
+    return name == "precision_lowering" || name == "feature_width_padding";
+  };
   std::copy_if(options.disabled_passes.begin(), options.disabled_passes.end(),
                std::back_inserter(pass_options.disabled_passes),
-               [](const std::string& name) { return name != "precision_lowering"; });
+               [&](const std::string& name) { return !is_target_pass(name); });
   pass_options.log = options.verbose_passes ? log : nullptr;
   const passes::PassReport pass_report = passes::optimize_graph(model.graph, pass_options);
   engine.applied_passes = pass_report.applied_passes;
-  if (options.precision != "fp32") {
-    if (options.precision != "fp16" && options.precision != "bf16")
-      fail_input("precision '", options.precision, "': expected fp32, fp16 or bf16");
-    std::vector<std::unique_ptr<passes::Pass>> lowering;
-    lowering.push_back(std::make_unique<passes::PrecisionLowering>(options.precision == "fp16" ? DType::Float16
-                                                                                               : DType::BFloat16));
-    lowering.push_back(std::make_unique<passes::DeadCodeElimination>());
-    passes::PassManagerOptions lowering_options = pass_options;
-    lowering_options.disabled_passes.clear();
+  // One target pass and dead-code elimination after it, honouring --disable-pass for both.
+  const auto run_target_pass = [&](std::unique_ptr<passes::Pass> pass, const std::string& what) {
+    std::vector<std::unique_ptr<passes::Pass>> pipeline;
+    pipeline.push_back(std::move(pass));
+    pipeline.push_back(std::make_unique<passes::DeadCodeElimination>());
+    passes::PassManagerOptions target_options = pass_options;
+    target_options.disabled_passes.clear();
     for (const std::string& name : options.disabled_passes)
-      if (name == "precision_lowering" || name == "dead_code_elimination") lowering_options.disabled_passes.push_back(name);
-    const passes::PassReport lowered = passes::PassManager(std::move(lowering), lowering_options).run(model.graph);
-    for (const std::string& pass : lowered.applied_passes) engine.applied_passes.push_back(pass);
-    if (log) *log << "[build] precision " << options.precision << ": " << passes::describe_report(lowered) << "\n";
-  }
+      if (name == pipeline[0]->name() || name == "dead_code_elimination") target_options.disabled_passes.push_back(name);
+    const passes::PassReport report = passes::PassManager(std::move(pipeline), target_options).run(model.graph);
+    for (const std::string& applied : report.applied_passes) engine.applied_passes.push_back(applied);
+    if (log) *log << "[build] " << what << ": " << passes::describe_report(report) << "\n";
+  };
+  if (options.precision != "fp32" && options.precision != "fp16" && options.precision != "bf16")
+    fail_input("precision '", options.precision, "': expected fp32, fp16 or bf16");
+  if (options.device == "cuda" && options.pad_feature_width)
+    run_target_pass(std::make_unique<passes::FeatureWidthPadding>(), "feature widths for 16-byte loads");
+  if (options.precision != "fp32")
+    run_target_pass(std::make_unique<passes::PrecisionLowering>(options.precision == "fp16" ? DType::Float16
+                                                                                            : DType::BFloat16),
+                    "precision " + options.precision);
   // The passes re-infer after each change; once more here so the profile and kernel choices below
   // see the final graph even when every pass was disabled or changed nothing.
   ir::infer_shapes(model.graph);

@@ -24,6 +24,9 @@ struct BuildOptions {
   // CUDA engines: the SpMM tactics are timed at the profile's opt shape; a timing cache file
   // (trtexec's --timingCacheFile) keeps the measurements for later builds on the same card.
   bool time_tactics = true;
+  // CUDA engines: pad odd feature widths between a Linear and its SpMMs to a multiple of 8, so
+  // that rows are gathered in 16-byte units (passes/feature_width_padding.h).
+  bool pad_feature_width = true;
   std::string timing_cache_path;  // empty: measurements are not kept
 };
 

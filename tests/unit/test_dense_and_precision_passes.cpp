@@ -4,10 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <sstream>
 
 #include "builder/engine_builder.h"
 #include "io/npz.h"
 #include "onnx/importer.h"
+#include "passes/dead_code_elimination.h"
+#include "passes/feature_width_padding.h"
 #include "passes/pass_manager.h"
 #include "runtime/inference.h"
 #include "test_support.h"
@@ -140,6 +144,49 @@ TEST(PrecisionLowering, CanBeTurnedOffAndUnknownPrecisionsAreRefused) {
       if (auto type = off.model.graph.type_of(output)) EXPECT_NE(type->dtype, DType::Float16) << output;
   testing::expect_error(ErrorCode::InvalidInput, [] { build("gcn_cora", "dynamo", "int4"); },
                         {"precision 'int4'", "fp32, fp16 or bf16"});
+}
+
+TEST(FeatureWidthPadding, OddLayerWidthsArePaddedAndOutputsStayTheSame) {
+  for (const std::string case_name : {"gcn_cora", "gcn3_citeseer"}) {  // last layers: 7 and 6 classes
+    SCOPED_TRACE(case_name);
+    const engine::EngineContents engine = build(case_name, "dynamo", "fp32");
+    ir::Model padded = engine.model;
+    std::vector<std::unique_ptr<passes::Pass>> pipeline;
+    pipeline.push_back(std::make_unique<passes::FeatureWidthPadding>());
+    pipeline.push_back(std::make_unique<passes::DeadCodeElimination>());
+    std::ostringstream log;
+    passes::PassManagerOptions options;
+    options.log = &log;
+    const passes::PassReport report = passes::PassManager(std::move(pipeline), options).run(padded.graph);
+    ASSERT_EQ(report.applied_passes.front(), "feature_width_padding") << log.str();
+    EXPECT_NE(log.str().find("now work at width 8 instead of"), std::string::npos) << log.str();
+    size_t slices = 0;
+    for (const ir::Node& node : padded.graph.nodes) {
+      slices += node.op_type == "Slice";
+      if (node.op_type != "SpMM") continue;
+      const auto x = padded.graph.type_of(node.inputs[0]);
+      ASSERT_TRUE(x && x->shape);
+      EXPECT_EQ((*x->shape)[1].size % 8, 0) << node.name << " " << x->to_string();
+    }
+    EXPECT_EQ(slices, 1u);
+    for (const std::string input : {"g0", "g2"}) {
+      const auto inputs = fixture_inputs(case_name, input);
+      const Tensor reference = runtime::run_inference(engine.model, inputs).outputs.begin()->second;
+      const Tensor result = runtime::run_inference(padded, inputs).outputs.begin()->second;
+      // The zero columns never mix with the real ones; only the GEMM may block its sums differently
+      // at another width (fp32 rounding).
+      const Agreement agreement = compare_rows(result, reference);
+      EXPECT_LT(agreement.max_abs, 1e-5) << input;
+      EXPECT_EQ(agreement.argmax_agreement, 1.0) << input;
+    }
+  }
+}
+
+TEST(FeatureWidthPadding, NotFiredOnWidthsAlreadyAlignedOrOnACpuEngine) {
+  // Cora's hidden layer is 16 wide: already a multiple of 8; only the 7-wide output layer changes.
+  const engine::EngineContents cpu = build("gcn_cora", "dynamo", "fp32");
+  EXPECT_EQ(std::count(cpu.applied_passes.begin(), cpu.applied_passes.end(), "feature_width_padding"), 0);
+  for (const ir::Node& node : cpu.model.graph.nodes) EXPECT_NE(node.op_type, "Slice") << node.name;
 }
 
 }  // namespace
