@@ -57,11 +57,14 @@ std::unique_ptr<ExecutionContext> Engine::create_context() const {
 struct ExecutionContext::State {
   std::shared_ptr<const Engine> engine;
   std::unique_ptr<runtime::DeviceBackend> backend;  // nullptr on the CPU
+  // Made once per context: its structure split, liveness and weight uploads are not redone per call.
+  std::unique_ptr<runtime::Executor> executor;
   runtime::StructureCache structure_cache;
 };
 
 ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine) : state_(std::make_unique<State>()) {
   state_->backend = runtime::create_device_backend(engine->device());
+  state_->executor = std::make_unique<runtime::Executor>(engine->contents().model.graph, state_->backend.get());
   state_->engine = std::move(engine);
 }
 
@@ -70,16 +73,15 @@ ExecutionContext::~ExecutionContext() = default;
 std::map<std::string, Tensor> ExecutionContext::run(const std::map<std::string, Tensor>& inputs) {
   runtime::RunOptions options;
   options.cache = &state_->structure_cache;
-  return runtime::run_engine(state_->engine->contents(), inputs, {}, state_->backend.get(), options).outputs;
+  return runtime::run_engine(state_->engine->contents(), *state_->executor, inputs, {}, options).outputs;
 }
 
 GraphBinding ExecutionContext::bind_graph(const std::map<std::string, Tensor>& inputs) {
   const engine::EngineContents& engine = state_->engine->contents();
   runtime::BoundInputs bound = runtime::bind_inputs(engine.model.graph, inputs, {});
   runtime::check_inputs_in_profile(engine.profile, engine.model.graph, bound.tensors);
-  runtime::Executor executor(engine.model.graph, state_->backend.get());
   GraphBinding binding;
-  binding.entry_ = executor.run_structure(bound.tensors);
+  binding.entry_ = state_->executor->run_structure(bound.tensors);
   return binding;
 }
 
@@ -90,7 +92,7 @@ std::map<std::string, Tensor> ExecutionContext::run(const std::map<std::string, 
   for (const auto& [name, tensor] : graph.entry_->structure_inputs) all.emplace(name, tensor);
   runtime::RunOptions options;
   options.binding = graph.entry_;
-  return runtime::run_engine(state_->engine->contents(), all, {}, state_->backend.get(), options).outputs;
+  return runtime::run_engine(state_->engine->contents(), *state_->executor, all, {}, options).outputs;
 }
 
 }  // namespace gnnrt

@@ -24,7 +24,13 @@ struct InferenceResult {
 InferenceResult run_inference(const ir::Model& model, const TensorMap& inputs, const BindOptions& options = {},
                               DeviceBackend* device = nullptr, const RunOptions& run_options = {});
 
-// The same for a built engine: the inputs must also lie inside the engine's profile.
+// The same for a built engine with an executor the caller keeps across calls (an execution context:
+// the executor's structure split, liveness and uploaded weights are made once, not per call).
+// The inputs must also lie inside the engine's profile.
+InferenceResult run_engine(const engine::EngineContents& engine, Executor& executor, const TensorMap& inputs,
+                           const BindOptions& options = {}, const RunOptions& run_options = {});
+
+// The same for a built engine, with an executor made for this one call.
 InferenceResult run_engine(const engine::EngineContents& engine, const TensorMap& inputs,
                            const BindOptions& options = {}, DeviceBackend* device = nullptr,
                            const RunOptions& run_options = {});
