@@ -82,6 +82,12 @@ class ExecutionContext {
   // the binding's are used; every input must have the shape it had when bound.
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs, const GraphBinding& graph);
 
+  // CUDA contexts: replay calls that skip the structure part (a binding or a cache hit) as CUDA
+  // graphs, as trtexec --useCudaGraph does. A call on new input shapes or new device input
+  // addresses runs node by node once and is recorded on the next; results are identical either
+  // way. Ignored on the CPU.
+  void set_cuda_graphs(bool enabled);
+
  private:
   friend class Engine;
   struct State;

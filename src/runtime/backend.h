@@ -10,10 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "gnnrt/error.h"
 #include "gnnrt/tensor.h"
 #include "ir/graph.h"
 
 namespace gnnrt::runtime {
+
+// A recorded sequence of device work (a CUDA graph) that can be launched again as one unit. It
+// holds every device buffer the recording wrote or read on its own behalf, so none of them is
+// handed to anyone else while it lives.
+class CapturedCall {
+ public:
+  virtual ~CapturedCall() = default;
+  virtual void launch() = 0;  // queued on the backend's stream, as the recorded work was
+};
 
 class DeviceBackend {
  public:
@@ -55,6 +65,17 @@ class DeviceBackend {
   // the CUDA backend records events on its stream around `work` and waits for the second, so the
   // figure covers every copy and kernel `work` queued plus any host time between them. This
   // default, for backends without their own timer, is the host's steady clock around `work`.
+  // Recording (CUDA graphs): between begin_capture() and end_capture(), work handed to this
+  // backend is recorded, not run; a host read of a device value fails. end_capture() returns
+  // the recording, or nullptr with the reason in `why_not` (it also ends a capture that failed).
+  virtual bool supports_capture() const { return false; }
+  virtual void begin_capture() { fail_internal(name(), " backend cannot record calls"); }
+  virtual std::unique_ptr<CapturedCall> end_capture(std::string& why_not) {
+    why_not = name() + " backend cannot record calls";
+    return nullptr;
+  }
+  // Copies a host tensor into an existing device tensor of the same dtype and shape (stream-ordered).
+  virtual void copy_into(const Tensor& host, Tensor& device) { (void)host, (void)device; fail_internal("copy_into"); }
   virtual double time_call_ms(const std::function<void()>& work) {
     const auto start = std::chrono::steady_clock::now();
     work();

@@ -60,6 +60,7 @@ struct ExecutionContext::State {
   // Made once per context: its structure split, liveness and weight uploads are not redone per call.
   std::unique_ptr<runtime::Executor> executor;
   runtime::StructureCache structure_cache;
+  bool cuda_graphs = false;
 };
 
 ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine) : state_(std::make_unique<State>()) {
@@ -73,6 +74,7 @@ ExecutionContext::~ExecutionContext() = default;
 std::map<std::string, Tensor> ExecutionContext::run(const std::map<std::string, Tensor>& inputs) {
   runtime::RunOptions options;
   options.cache = &state_->structure_cache;
+  options.cuda_graph = state_->cuda_graphs && state_->backend;
   return runtime::run_engine(state_->engine->contents(), *state_->executor, inputs, {}, options).outputs;
 }
 
@@ -92,7 +94,10 @@ std::map<std::string, Tensor> ExecutionContext::run(const std::map<std::string, 
   for (const auto& [name, tensor] : graph.entry_->structure_inputs) all.emplace(name, tensor);
   runtime::RunOptions options;
   options.binding = graph.entry_;
+  options.cuda_graph = state_->cuda_graphs && state_->backend;
   return runtime::run_engine(state_->engine->contents(), *state_->executor, all, {}, options).outputs;
 }
+
+void ExecutionContext::set_cuda_graphs(bool enabled) { state_->cuda_graphs = enabled; }
 
 }  // namespace gnnrt

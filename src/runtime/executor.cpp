@@ -1,5 +1,6 @@
 #include "runtime/executor.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <unordered_map>
@@ -102,9 +103,8 @@ class GraphRun {
     return results;
   }
 
-  const ir::Node* node_at_site(int32_t site) const {
-    return site >= 0 && static_cast<size_t>(site) < sites_.size() ? sites_[static_cast<size_t>(site)] : nullptr;
-  }
+  // The node of each device error site, in the order nodes ran.
+  const std::vector<const ir::Node*>& sites() const { return sites_; }
 
  private:
   const GraphLiveness& liveness_of(const ir::Graph& graph) {
@@ -200,8 +200,19 @@ Executor::Executor(const ir::Graph& graph, DeviceBackend* device) : graph_(graph
   }
   split_ = split_structure(graph_);
   boundary_.insert(split_.boundary_values.begin(), split_.boundary_values.end());
+  std::set<std::string> graph_inputs;
+  for (const ir::ValueInfo& input : graph_.inputs) graph_inputs.insert(input.name);
+  for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+    if (split_.is_structure_node[i]) continue;
+    std::set<std::string> reads;
+    ir::collect_reads(graph_.nodes[i], reads);
+    for (const std::string& name : reads)
+      if (graph_inputs.count(name)) feature_inputs_.insert(name);
+  }
   if (device_) device_->prepare(graph_);
 }
+
+Executor::~Executor() = default;
 
 namespace {
 
@@ -225,12 +236,25 @@ void drain_after_failure(DeviceBackend* device) {
 }
 
 // Waits for the device and turns its error record into an error naming the node.
-void check_device_errors(DeviceBackend* device, const GraphRun& run) {
+void check_device_errors(DeviceBackend* device, const std::vector<const ir::Node*>& sites) {
   if (!device) return;
   const DeviceBackend::DeviceError error = device->finish();
   if (error.site < 0) return;
-  const ir::Node* node = run.node_at_site(error.site);
+  const ir::Node* node = static_cast<size_t>(error.site) < sites.size() ? sites[error.site] : nullptr;
   fail_input(node ? node->describe() : cat("node #", error.site), ": ", error.message);
+}
+
+// What makes a recorded call reusable: the structure entry it read, and for every input its dtype,
+// shape and, for device inputs, its address (host inputs are copied into the recording's own
+// buffers, so their address does not matter).
+std::string recording_key(const ir::Graph& graph, const TensorMap& inputs, const StructureEntry* structure) {
+  std::string key = cat(static_cast<const void*>(structure));
+  for (const ir::ValueInfo& input : graph.inputs) {
+    const Tensor& tensor = inputs.at(input.name);
+    key += cat("|", input.name, ":", dtype_name(tensor.dtype()), shape_to_string(tensor.shape()));
+    if (!tensor.on_host()) key += cat("@", tensor.raw());
+  }
+  return key;
 }
 
 }  // namespace
@@ -259,6 +283,17 @@ TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer, c
     plan.capture = &captured;
   }
   if (stats) stats->structure_reused = reused != nullptr;
+  if (options.cuda_graph) {
+    if (!device_ || !device_->supports_capture()) {
+      if (stats) stats->graph_note = "CUDA graphs need the CUDA backend";
+    } else if (options.profile || observer) {
+      if (stats) stats->graph_note = "a profiled or observed call runs node by node";
+    } else if (!reused && split_.structure_node_count > 0) {
+      if (stats) stats->graph_note = "the structure part ran in this call (bind the graph, or repeat it for the cache)";
+    } else if (auto recorded = run_recorded(inputs, reused, options, stats)) {
+      return std::move(*recorded);
+    }
+  }
 
   GraphRun run(device_, observer ? &observer : nullptr, liveness_, plan);
   std::vector<Tensor> results;
@@ -272,9 +307,102 @@ TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer, c
   for (size_t i = 0; i < graph_.outputs.size(); ++i)
     outputs[graph_.outputs[i].name] = options.outputs_on_device ? results[i] : to_host(results[i]);
   // A call that fills the cache is always checked: only results of a call without error are kept.
-  if (options.check_device_errors || plan.capture) check_device_errors(device_, run);
+  if (options.check_device_errors || plan.capture) check_device_errors(device_, run.sites());
   // Only a call that finished without error may fill the cache.
   if (plan.capture) options.cache->store(split_, inputs, std::move(captured), device_);
+  return outputs;
+}
+
+struct Executor::RecordedCall {
+  std::string key;
+  int64_t calls = 0;                             // calls seen with this key
+  std::shared_ptr<const StructureEntry> structure;  // kept alive: the recording reads its tensors
+  std::unique_ptr<CapturedCall> launch;          // null until recorded, or when it cannot be
+  std::string not_recordable;                    // why, when it cannot be
+  std::map<std::string, Tensor> staged_inputs;   // device buffers for host inputs
+  std::vector<Tensor> outputs;                   // written by every launch
+  std::vector<const ir::Node*> sites;            // device error sites of the recording
+};
+
+std::optional<TensorMap> Executor::run_recorded(const TensorMap& inputs,
+                                                const std::shared_ptr<const StructureEntry>& reused,
+                                                const RunOptions& options, RunStats* stats) {
+  const std::string key = recording_key(graph_, inputs, reused.get());
+  auto found = std::find_if(recorded_.begin(), recorded_.end(), [&](const auto& r) { return r->key == key; });
+  std::shared_ptr<RecordedCall> call;
+  if (found != recorded_.end()) {
+    call = *found;
+    recorded_.erase(found);
+  } else {
+    call = std::make_shared<RecordedCall>();
+    call->key = key;
+    call->structure = reused;
+  }
+  recorded_.push_front(call);  // most recently used first
+  while (recorded_.size() > kMaxRecordedCalls) recorded_.pop_back();
+
+  // The first call runs as usual: it uploads the weights and fills the memory pool and the
+  // libraries' plans, none of which a recording may do.
+  if (++call->calls == 1) return std::nullopt;
+  if (!call->not_recordable.empty()) {
+    if (stats) stats->graph_note = call->not_recordable;
+    return std::nullopt;
+  }
+  if (!call->launch) {
+    Scope scope;
+    for (const ir::ValueInfo& input : graph_.inputs) {
+      const Tensor& tensor = inputs.at(input.name);
+      if (tensor.on_host() && feature_inputs_.count(input.name)) {
+        Tensor staged = device_->to_device(tensor);
+        call->staged_inputs.emplace(input.name, staged);
+        scope.values.emplace(input.name, staged);
+      } else {
+        scope.values.emplace(input.name, tensor);
+      }
+    }
+    if (reused)
+      for (const auto& [name, tensor] : reused->values) scope.values[name] = tensor;
+    TopLevelPlan plan;
+    plan.split = &split_;
+    plan.boundary = &boundary_;
+    plan.mode = StructureMode::SkipStructure;
+    GraphRun run(device_, nullptr, liveness_, plan);
+    device_->begin_capture();
+    std::string why_not;
+    try {
+      call->outputs = run.run_graph(graph_, scope, true);
+    } catch (const std::exception& error) {
+      why_not = error.what();
+    }
+    scope.values.clear();
+    std::unique_ptr<CapturedCall> launch = device_->end_capture(why_not);
+    if (!launch || !why_not.empty()) {
+      call->not_recordable = why_not.empty() ? "the call could not be recorded" : why_not;
+      call->outputs.clear();
+      call->staged_inputs.clear();
+      if (stats) stats->graph_note = call->not_recordable;
+      return std::nullopt;
+    }
+    call->launch = std::move(launch);
+    call->sites = run.sites();
+  }
+  for (auto& [name, staged] : call->staged_inputs) device_->copy_into(inputs.at(name), staged);
+  try {
+    call->launch->launch();
+  } catch (...) {
+    drain_after_failure(device_);
+    throw;
+  }
+  // Fresh outputs: the next launch overwrites the recording's own.
+  TensorMap outputs;
+  for (size_t i = 0; i < graph_.outputs.size(); ++i) {
+    const Tensor& result = call->outputs[i];
+    outputs[graph_.outputs[i].name] = result.on_host()             ? result
+                                      : options.outputs_on_device ? device_->copy_on_device(result)
+                                                                  : device_->to_host(result);
+  }
+  if (options.check_device_errors) check_device_errors(device_, call->sites);
+  if (stats) stats->graph_replayed = true;
   return outputs;
 }
 
@@ -294,7 +422,7 @@ std::shared_ptr<StructureEntry> Executor::run_structure(const TensorMap& inputs)
     drain_after_failure(device_);
     throw;
   }
-  check_device_errors(device_, run);
+  check_device_errors(device_, run.sites());
   return make_structure_entry(split_, inputs, std::move(captured), device_, /*private_copies=*/false);
 }
 

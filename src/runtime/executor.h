@@ -3,6 +3,8 @@
 #pragma once
 
 #include <functional>
+#include <list>
+#include <optional>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -38,6 +40,13 @@ struct RunOptions {
   bool check_device_errors = true;
   // When set, each top-level node is timed (synchronously: for profiling only).
   std::vector<NodeTiming>* profile = nullptr;
+  // Replay the call as a CUDA graph (trtexec's --useCudaGraph) when the structure part is skipped
+  // (a binding or a cache hit) or absent: the first call on a set of input shapes and device
+  // addresses runs as usual, the second records it, later ones launch the recording. Host inputs
+  // are copied into device buffers the recording reads; outputs are copied out of its own. A call
+  // that cannot be recorded (it reads a device value on the host) runs as usual, with the reason
+  // in RunStats::graph_note.
+  bool cuda_graph = false;
 };
 
 // Which values each node of a graph reads last, computed once per graph an executor runs.
@@ -48,6 +57,8 @@ using LivenessCache = std::unordered_map<const ir::Graph*, GraphLiveness>;
 
 struct RunStats {
   bool structure_reused = false;  // the structure part was skipped (cache hit or binding)
+  bool graph_replayed = false;    // the call was a CUDA graph launch (RunOptions::cuda_graph)
+  std::string graph_note;         // why a call asked to replay was not replayed
 };
 
 // Called after each node of the top-level graph ran, with its outputs (host or device tensors).
@@ -58,6 +69,7 @@ class Executor {
   // `device`: nullptr runs everything on the CPU. Fails (InvalidInput) listing every node that
   // has no CPU kernel (every op needs one: it is the fallback and the reference).
   explicit Executor(const ir::Graph& graph, DeviceBackend* device = nullptr);
+  ~Executor();
 
   // `inputs` must hold every graph input (validate them first: runtime/input_binding.h).
   // Returns the graph outputs by name, as host tensors.
@@ -70,15 +82,25 @@ class Executor {
 
   const StructureSplit& structure() const { return split_; }
 
+  // Recorded calls (RunOptions::cuda_graph) kept at once, the most recently used first.
+  static constexpr size_t kMaxRecordedCalls = 4;
+
   // A host copy of any value the observer was handed.
   Tensor to_host(const Tensor& tensor);
 
  private:
+  struct RecordedCall;
+  // A call replayed from (or recorded into) a CUDA graph; nullopt when it must run as usual.
+  std::optional<TensorMap> run_recorded(const TensorMap& inputs, const std::shared_ptr<const StructureEntry>& reused,
+                                        const RunOptions& options, RunStats* stats);
+
   const ir::Graph& graph_;
   DeviceBackend* device_;
   StructureSplit split_;
   std::set<std::string> boundary_;
+  std::set<std::string> feature_inputs_;  // graph inputs read outside the structure part
   LivenessCache liveness_;  // filled as graphs (If branches too) first run: one thread at a time
+  std::list<std::shared_ptr<RecordedCall>> recorded_;
 };
 
 }  // namespace gnnrt::runtime

@@ -39,6 +39,7 @@ struct BenchOptions {
   std::optional<int64_t> cold_iterations;
   bool dump_profile = false;
   int profile_calls = 5;
+  bool cuda_graph = false;
   bool allow_cast = false;
   bool verbose = false;
 };
@@ -108,6 +109,7 @@ int bench_command(const BenchOptions& options) {
   report.settings.duration_s = options.duration_s;
   report.settings.cold_iterations = cold_iterations;
   report.settings.profile_calls = options.dump_profile ? options.profile_calls : 0;
+  report.settings.cuda_graph = options.cuda_graph;
 
   // The device first: the first line names the card or the CPU.
   engine::EngineContents engine;
@@ -290,6 +292,9 @@ void add_bench_command(CLI::App& app, int& exit_code) {
                     "structure part's nodes in a cold call, like trtexec --dumpProfile");
   command->add_option("--profile-calls", options->profile_calls, "Profiled warm calls for --dump-profile")
       ->capture_default_str();
+  command->add_flag("--cuda-graph", options->cuda_graph,
+                    "Also time the bound call replayed as one CUDA graph (recorded once), like trtexec "
+                    "--useCudaGraph; its outputs are checked to equal the node-by-node call's");
   command->add_option("--json", options->json_path, "Write every figure as JSON to this file (atomically)");
   command->add_flag("--allow-cast", options->allow_cast,
                     "Convert inputs of a customary other dtype (float64 x, int32 edge_index) instead of refusing them");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <functional>
 
 #include "runtime/inference.h"
@@ -163,6 +164,43 @@ Measurements measure_phases(const engine::EngineContents& engine, const runtime:
                                      std::move(samples)));
 
   for (const auto& [name, tensor] : outputs) result.outputs[name] = executor.to_host(tensor);
+
+  // (a') The bound call replayed as a CUDA graph: one call runs as usual, one records, then replays.
+  if (settings.cuda_graph && on_device) {
+    runtime::RunOptions replayed = bound;
+    replayed.cuda_graph = true;
+    runtime::RunStats stats;
+    const auto replayed_call = [&] { outputs = executor.run(inputs, {}, replayed, &stats); };
+    for (int64_t i = 0; i < std::max<int64_t>(settings.warmup, 3); ++i) {
+      outputs.clear();
+      replayed_call();
+      timer.check_device();
+    }
+    result.graph_replayed = stats.graph_replayed;
+    result.graph_note = stats.graph_note;
+    if (stats.graph_replayed) {
+      result.graph_outputs_identical = true;
+      for (const auto& [name, tensor] : outputs) {
+        const Tensor host = executor.to_host(tensor);
+        const Tensor& eager = result.outputs.at(name);
+        result.graph_outputs_identical = result.graph_outputs_identical && host.nbytes() == eager.nbytes() &&
+                                         std::memcmp(host.raw(), eager.raw(), host.nbytes()) == 0;
+      }
+      samples = repeat(
+          [&] {
+            outputs.clear();
+            const double ms = timer.time_ms(replayed_call);
+            timer.check_device();
+            return ms;
+          },
+          settings.iterations, settings.duration_s);
+      result.phases.push_back(make_phase("compute_bound_graph", compute + " (warm, graph bound, CUDA graph)",
+                                         "the bound call replayed as one CUDA graph launch (recorded once), the "
+                                         "outputs copied out of the recording's buffers on the device",
+                                         std::move(samples)));
+    }
+    outputs.clear();
+  }
 
   // Per-node times: the median of a few profiled bound calls.
   if (settings.profile_calls > 0) {

@@ -1,6 +1,7 @@
 // The measurements behind gnnrt bench, phase by phase, as trtexec separates them:
 //   compute_bound   inputs already on the device, the graph bound once (Executor::run_structure),
 //                   outputs left on the device; device errors checked after each call, untimed
+//   compute_bound_graph  the same replayed as a CUDA graph (--cuda-graph)
 //   compute_cached  the same with the structure cache instead of a binding (content compared)
 //   cold            the structure part included: a fresh structure cache each call
 //   h2d, d2h        copying the inputs to the device, the outputs back
@@ -26,6 +27,7 @@ struct PhaseSettings {
   double duration_s = 0;         // ...and for at least this long
   int64_t cold_iterations = 50;  // calls of cold, h2d, d2h and end_to_end
   int profile_calls = 0;         // profiled warm calls (median per node); 0: no profile
+  bool cuda_graph = false;       // also time the bound call replayed as a CUDA graph
 };
 
 struct PhaseResult {
@@ -54,6 +56,11 @@ struct Measurements {
   std::vector<runtime::NodeTiming> warm_profile;            // median per node over profile_calls
   std::vector<runtime::NodeTiming> cold_structure_profile;  // the structure part's nodes of one cold call
   runtime::TensorMap outputs;  // host copies of one bound call's outputs
+  // --cuda-graph: whether the bound call was replayed, why not, and whether the replay's outputs
+  // equal the node-by-node call's byte for byte.
+  bool graph_replayed = false;
+  std::string graph_note;
+  bool graph_outputs_identical = false;
 };
 
 // `bound_inputs`: the checked inputs (runtime::bind_inputs); `user_inputs`: as the user gave them,

@@ -135,6 +135,13 @@ void print_summary(std::ostream& out, const BenchReport& report) {
         << " MiB in a cold call (weights + structure cache + intermediates), " << mib(m.memory.warm_peak_bytes)
         << " MiB in a bound call (weights + binding + intermediates); the inputs: " << mib(m.memory.input_bytes)
         << " MiB\n";
+  if (report.settings.cuda_graph) {
+    if (m.graph_replayed)
+      out << "CUDA graph: the bound call replayed as one launch; outputs "
+          << (m.graph_outputs_identical ? "identical to" : "DIFFERENT from") << " the node-by-node call's\n";
+    else
+      out << "CUDA graph: not used: " << (m.graph_note.empty() ? "the call was not replayed" : m.graph_note) << "\n";
+  }
   out << "structure part: " << m.structure_nodes << " of " << m.total_nodes << " top-level node(s)";
   if (m.structure_nodes == 0) out << " (nothing to cache: warm and cold calls run the same nodes)";
   else out << (m.cache_hit_every_call ? "; every cached call reused it" : "; a cached call did NOT reuse it");
@@ -239,6 +246,13 @@ void write_json_report(const std::string& path, const BenchReport& report) {
   json << ",\n";
   json << "  \"structure\": {\"nodes\": " << m.structure_nodes << ", \"total_nodes\": " << m.total_nodes
        << ", \"cache_hit_every_call\": " << (m.cache_hit_every_call ? "true" : "false") << "},\n";
+  json << "  \"cuda_graph\": ";
+  if (report.settings.cuda_graph)
+    json << "{\"replayed\": " << (m.graph_replayed ? "true" : "false") << ", \"note\": " << json_string(m.graph_note)
+         << ", \"outputs_identical\": " << (m.graph_outputs_identical ? "true" : "false") << "}";
+  else
+    json << "null";
+  json << ",\n";
   // Format 1's fields: the end-to-end latency, as gnnrt bench timed before the phases existed.
   if (end_to_end) {
     json << "  \"timed\": " << json_string(end_to_end->scope) << ",\n";

@@ -54,6 +54,24 @@ bool is_host_argument(const std::string& op, size_t input) {
   return false;
 }
 
+// A CUDA graph instantiated from one recorded call, with the device buffers the recording uses
+// and the host tensors its uploads read from (both must outlive every launch).
+class CudaCapturedCall final : public runtime::CapturedCall {
+ public:
+  CudaCapturedCall(cudaGraphExec_t exec, cudaStream_t stream, std::vector<Tensor> held)
+      : exec_(exec), stream_(stream), held_(std::move(held)) {}
+  ~CudaCapturedCall() override {
+    cudaStreamSynchronize(stream_);  // a launch may still be reading held buffers
+    cudaGraphExecDestroy(exec_);
+  }
+  void launch() override { GNNRT_CUDA_CHECK(cudaGraphLaunch(exec_, stream_)); }
+
+ private:
+  cudaGraphExec_t exec_;
+  cudaStream_t stream_;
+  std::vector<Tensor> held_;
+};
+
 class CudaBackend final : public runtime::DeviceBackend {
  public:
   CudaBackend() : pool_(DevicePool::create()) {
@@ -124,7 +142,46 @@ class CudaBackend final : public runtime::DeviceBackend {
 
   Tensor to_host(const Tensor& tensor) override {
     if (tensor.on_host()) return tensor;
+    if (capturing_) fail_internal("a host read of a device value, which a CUDA graph cannot record");
     return copy_to_host(tensor, stream_);
+  }
+
+  bool supports_capture() const override { return true; }
+
+  void begin_capture() override {
+    GNNRT_CHECK(!capturing_, "a CUDA graph capture inside another");
+    pool_->begin_hold();
+    held_host_.clear();
+    // Relaxed: the pool may still call cudaMalloc for a block it has not cached yet.
+    GNNRT_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeRelaxed));
+    capturing_ = true;
+  }
+
+  std::unique_ptr<runtime::CapturedCall> end_capture(std::string& why_not) override {
+    GNNRT_CHECK(capturing_, "end_capture without begin_capture");
+    capturing_ = false;
+    std::vector<Tensor> held = pool_->end_hold();
+    for (Tensor& host : held_host_) held.push_back(std::move(host));
+    held_host_.clear();
+    cudaGraph_t graph = nullptr;
+    cudaError_t status = cudaStreamEndCapture(stream_, &graph);
+    cudaGraphExec_t exec = nullptr;
+    if (status == cudaSuccess && graph) status = cudaGraphInstantiate(&exec, graph, 0);
+    if (graph) cudaGraphDestroy(graph);
+    if (status != cudaSuccess || !exec) {
+      cudaGetLastError();  // capture errors are not sticky: clear the last-error slot
+      why_not = cat("the CUDA graph could not be recorded: ",
+                    status == cudaSuccess ? "nothing was captured" : cudaGetErrorString(status));
+      return nullptr;
+    }
+    return std::make_unique<CudaCapturedCall>(exec, stream_, std::move(held));
+  }
+
+  void copy_into(const Tensor& host, Tensor& device) override {
+    GNNRT_CHECK(host.on_host() && !device.on_host() && host.dtype() == device.dtype() && host.shape() == device.shape(),
+                "copy_into between tensors that differ");
+    if (host.nbytes())
+      GNNRT_CUDA_CHECK(cudaMemcpyAsync(device.raw(), host.raw(), host.nbytes(), cudaMemcpyHostToDevice, stream_));
   }
 
   Tensor to_device(const Tensor& host) override {
@@ -206,6 +263,7 @@ class CudaBackend final : public runtime::DeviceBackend {
   }
 
   Tensor copy(const Tensor& host) {
+    if (capturing_) held_host_.push_back(host);  // the recorded copy reads it at every launch
     Tensor device = pool_->allocate(host.dtype(), host.shape());
     if (host.nbytes())
       GNNRT_CUDA_CHECK(cudaMemcpyAsync(device.raw(), host.raw(), host.nbytes(), cudaMemcpyHostToDevice, stream_));
@@ -222,6 +280,8 @@ class CudaBackend final : public runtime::DeviceBackend {
     int32_t compare_flag;
   };
   DeviceScratch* scratch_ = nullptr;
+  bool capturing_ = false;
+  std::vector<Tensor> held_host_;  // host tensors uploaded while recording
   std::unordered_map<const void*, Tensor> weight_storage_;  // host storage of initializers (kept alive)
   std::unordered_map<const void*, Tensor> weights_;         // their device copies
 };

@@ -60,7 +60,26 @@ Tensor DevicePool::allocate(DType dtype, Dims shape) {
     if (auto alive = pool.lock()) alive->give_back(p, size);
     else cudaFree(p);
   });
-  return Tensor::view(dtype, std::move(shape), std::move(owner), pointer, Device::Cuda);
+  Tensor tensor = Tensor::view(dtype, std::move(shape), std::move(owner), pointer, Device::Cuda);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (holding_) held_.push_back(tensor);
+  return tensor;
+}
+
+// Held tensors are released outside the lock: their release takes it (give_back).
+void DevicePool::begin_hold() {
+  std::vector<Tensor> stale;
+  std::lock_guard<std::mutex> lock(mutex_);
+  holding_ = true;
+  stale.swap(held_);
+}
+
+std::vector<Tensor> DevicePool::end_hold() {
+  std::vector<Tensor> held;
+  std::lock_guard<std::mutex> lock(mutex_);
+  holding_ = false;
+  held.swap(held_);
+  return held;
 }
 
 void DevicePool::give_back(void* pointer, size_t size_class) {

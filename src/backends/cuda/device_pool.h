@@ -31,6 +31,11 @@ class DevicePool : public std::enable_shared_from_this<DevicePool> {
   }
   void release_cached();  // gives cached (unused) blocks back to the driver
 
+  // While holding (a CUDA graph being recorded), every block handed out is also kept here, so
+  // that none is reused by other work while the recording that wrote it may be replayed.
+  void begin_hold();
+  std::vector<Tensor> end_hold();
+
  private:
   DevicePool() = default;
   void give_back(void* pointer, size_t size_class);
@@ -38,6 +43,8 @@ class DevicePool : public std::enable_shared_from_this<DevicePool> {
   std::mutex mutex_;
   std::map<size_t, std::vector<void*>> free_blocks_;  // size class -> blocks
   size_t reserved_ = 0, in_use_ = 0, peak_in_use_ = 0;
+  bool holding_ = false;
+  std::vector<Tensor> held_;
 };
 
 }  // namespace gnnrt::cuda

@@ -397,8 +397,17 @@ __device__ inline void finish_row(float (&values)[V], const SpmmArgs& a, int64_t
 
 // ---------------------------------------------------------------- SpMM: WarpPerRow
 
+// Gathering kernels are latency-bound: at most 64 registers a thread, so that 4 blocks (32 warps)
+// fit on an SM. Without the bound the 16-bit kernels take 78-80 registers and 3 blocks; with it
+// they spill 76 bytes and still win: arxiv-size's 256-wide fp16 SpMM took 0.772 ms against
+// 0.857 ms, fp32 unchanged (H100, 2026-12-05, A/B of two builds in one run).
+#ifndef GNNRT_GATHER_BLOCKS_PER_SM
+#define GNNRT_GATHER_BLOCKS_PER_SM 4  // overridable, for such A/B builds
+#endif
+constexpr int kGatherBlocksPerSm = GNNRT_GATHER_BLOCKS_PER_SM;
+
 template <Feature K, int V>
-__global__ void __launch_bounds__(kThreads) spmm_warp_per_row_kernel(SpmmArgs a, WarpShape shape) {
+__global__ void __launch_bounds__(kThreads, kGatherBlocksPerSm) spmm_warp_per_row_kernel(SpmmArgs a, WarpShape shape) {
   const int64_t row = warp_index();
   if (row >= a.num_rows) return;  // whole warps
   const LaneRole role = lane_role(shape, blockIdx.y);
@@ -453,7 +462,7 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 template <Feature K, int V>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, kGatherBlocksPerSm)
     spmm_row_balanced_kernel(SpmmArgs a, WarpShape shape, int64_t chunk_edges, int64_t num_chunks,
                              const int32_t* __restrict__ chunk_row, float* __restrict__ partials) {
   const int64_t chunk = warp_index();
