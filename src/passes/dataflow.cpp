@@ -65,6 +65,12 @@ std::optional<size_t> DataflowIndex::sole_reader(const std::string& value) const
   return it->second;
 }
 
+bool DataflowIndex::is_graph_input(const std::string& value) const {
+  for (const ir::ValueInfo& input : graph_.inputs)
+    if (input.name == value) return true;
+  return false;
+}
+
 const Tensor* DataflowIndex::initializer(const std::string& value) const {
   auto it = graph_.initializers.find(value);
   return it == graph_.initializers.end() ? nullptr : &it->second;

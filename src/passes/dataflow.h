@@ -33,6 +33,7 @@ class DataflowIndex {
   // The one node reading `value` when exactly one node input reads it and it is no graph output
   // (the "single consumer" a fusion needs), else nullopt.
   std::optional<size_t> sole_reader(const std::string& value) const;
+  bool is_graph_input(const std::string& value) const;
   // The initializer named `value`, or nullptr.
   const Tensor* initializer(const std::string& value) const;
   std::optional<ir::ValueType> type_of(const std::string& value) const { return graph_.type_of(value); }

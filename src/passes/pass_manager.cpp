@@ -13,6 +13,7 @@
 #include "passes/gcn_normalization_folding.h"
 #include "passes/linear_fusion.h"
 #include "passes/shape_simplification.h"
+#include "passes/mean_pooling_folding.h"
 #include "passes/spmm_epilogue_fusion.h"
 #include "passes/spmm_lifting.h"
 
@@ -115,6 +116,7 @@ std::vector<std::unique_ptr<Pass>> standard_passes() {
   passes.push_back(std::make_unique<GcnNormalizationFolding>());
   passes.push_back(std::make_unique<AggregationReordering>());
   passes.push_back(std::make_unique<SpmmEpilogueFusion>());
+  passes.push_back(std::make_unique<MeanPoolingFolding>());
   passes.push_back(std::make_unique<LinearFusion>());
   return passes;
 }

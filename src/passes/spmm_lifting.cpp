@@ -9,7 +9,7 @@ namespace {
 
 struct Aggregation {
   std::string features;     // X [M, F]
-  std::string src, dst;     // int64 [E]
+  std::string src, dst;     // int64 [E]; src empty: row e of X itself (a segment sum, M = E)
   std::string dense_shape;  // the zeros' shape, [N, F]
   std::string weight;       // float32 [E], empty when messages are not scaled
 };
@@ -90,8 +90,7 @@ std::optional<Aggregation> match_aggregation(const DataflowIndex& index, const i
   // updates = X[src] or X[src] * w[:, None] (either operand order).
   if (match_row_gather(index, scatter.inputs[2], *updates, match)) return match;
   const ir::Node* mul = index.producer_if(scatter.inputs[2], "Mul");
-  if (!mul || mul->inputs.size() != 2) return std::nullopt;
-  for (size_t side = 0; side < 2; ++side) {
+  for (size_t side = 0; mul && mul->inputs.size() == 2 && side < 2; ++side) {
     const std::string& gathered = mul->inputs[side];
     const std::string& scale = mul->inputs[1 - side];
     const auto gathered_dims = index.dims_of(gathered);
@@ -105,7 +104,44 @@ std::optional<Aggregation> match_aggregation(const DataflowIndex& index, const i
     candidate.weight = *weight;
     return candidate;
   }
-  return std::nullopt;
+  // Otherwise, when dst is a graph input (`batch`), the updates are whole rows of a float32 [E, F]
+  // value H, each added into row dst[e]: a segment sum (global_add_pool, and the sums of
+  // global_mean_pool), which is SpMM over the CSR matrix with one entry (dst[e], e) per row of H.
+  // Messages scattered by an edge list are left alone here: they are lifted above or not at all.
+  if (!index.is_graph_input(match.dst) || !has_dtype(index, scatter.inputs[2], DType::Float32)) return std::nullopt;
+  match.features = scatter.inputs[2];
+  return match;
+}
+
+// int64 [E] holding 0 .. E-1, E the length of `dst` (a structure value, so the positions are
+// too), made before node `position` (which moves past the new nodes).
+std::string insert_positions(ir::Graph& graph, size_t& position, const std::string& dst, const std::string& base,
+                             std::set<std::string>& taken) {
+  auto scalar = [&](const std::string& what, int64_t value) {
+    const std::string name = fresh_name(base + "/" + what, taken);
+    Tensor tensor(DType::Int64, {});
+    tensor.data<int64_t>()[0] = value;
+    graph.initializers[name] = tensor;
+    return name;
+  };
+  auto add = [&](const std::string& op, std::vector<std::string> inputs, const std::string& what,
+                 std::map<std::string, ir::Attribute> attributes = {}) {
+    ir::Node node;
+    node.name = fresh_name(base + "/" + what, taken);
+    node.op_type = op;
+    node.inputs = std::move(inputs);
+    node.outputs = {fresh_name(base + "/" + what, taken)};
+    node.attributes = std::move(attributes);
+    const std::string output = node.outputs[0];
+    graph.nodes.insert(graph.nodes.begin() + static_cast<std::ptrdiff_t>(position++), std::move(node));
+    return output;
+  };
+  ir::Attribute end;
+  end.kind = ir::Attribute::Kind::Int;
+  end.i = 1;
+  const std::string length = add("Shape", {dst}, "rows", {{"end", end}});
+  const std::string count = add("Squeeze", {length}, "row_count");
+  return add("Range", {scalar("zero", 0), count, scalar("one", 1)}, "positions");
 }
 
 }  // namespace
@@ -118,7 +154,9 @@ PassResult SpmmLifting::run(ir::Graph& graph, PassContext& context) {
     const std::optional<Aggregation> match = match_aggregation(index, graph.nodes[i]);
     if (!match) continue;
     const std::string scatter_name = graph.nodes[i].name;
-    const CsrValues csr = find_or_insert_csr(graph, i, {match->src, match->dst, match->dense_shape, match->weight},
+    const bool segment_sum = match->src.empty();
+    const std::string src = segment_sum ? insert_positions(graph, i, match->dst, scatter_name, taken) : match->src;
+    const CsrValues csr = find_or_insert_csr(graph, i, {src, match->dst, match->dense_shape, match->weight},
                                              scatter_name, taken);
     ir::Node& scatter = graph.nodes[i];
     scatter.op_type = "SpMM";
@@ -127,8 +165,10 @@ PassResult SpmmLifting::run(ir::Graph& graph, PassContext& context) {
     scatter.inputs = {match->features, csr.row_ptr, csr.col};
     if (!csr.values.empty()) scatter.inputs.push_back(csr.values);
     ++result.changes;
-    context.note(name(), cat("'", scatter_name, "': gather -> ", match->weight.empty() ? "" : "scale -> ",
-                             "scatter-add of '", match->features, "' lifted to SpMM over CSR '", csr.row_ptr, "'"));
+    context.note(name(), cat("'", scatter_name, "': ",
+                             segment_sum ? "segment sum (scatter-add of whole rows)"
+                                         : cat("gather -> ", match->weight.empty() ? "" : "scale -> ", "scatter-add"),
+                             " of '", match->features, "' lifted to SpMM over CSR '", csr.row_ptr, "'"));
   }
   result.summary = cat("lifted ", result.changes, result.changes == 1 ? " aggregation" : " aggregations", " to SpMM");
   return result;

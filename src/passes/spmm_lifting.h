@@ -9,7 +9,11 @@
 //   row_ptr, col[, w_sorted] = gnnrt.CsrFromCoo(src, dst, shape(zeros)[, w])
 //   out = gnnrt.SpMM(X, row_ptr, col[, w_sorted])
 //
-// so that no [E, F] tensor is ever written. The CSR matrix depends only on the graph structure:
+// so that no [E, F] tensor is ever written. A scatter-add of whole rows of some H [E, F] with no
+// gather before it, indexed by a graph input (global_add_pool and the sums of global_mean_pool,
+// over `batch`), is a segment
+// sum: the same SpMM with src = 0 .. E-1 (Range over the length of dst), deterministic, without
+// atomics. The CSR matrix depends only on the graph structure:
 // it is built once per call, shared by every layer over the same edges, and cached across calls
 // with the rest of the structure-only part (runtime/structure_cache.h). Matching is on dataflow
 // and inferred shapes, never on names. It does not fire when a dimension cannot be proved equal

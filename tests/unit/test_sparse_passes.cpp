@@ -24,6 +24,7 @@
 #include "passes/aggregation_reordering.h"
 #include "passes/dead_code_elimination.h"
 #include "passes/gcn_normalization_folding.h"
+#include "passes/mean_pooling_folding.h"
 #include "passes/pass_manager.h"
 #include "passes/spmm_epilogue_fusion.h"
 #include "passes/spmm_lifting.h"
@@ -1030,6 +1031,121 @@ INSTANTIATE_TEST_SUITE_P(PyG, SparsePassesOnFixtures, ::testing::ValuesIn(lifted
 
 TEST(SparsePassesOnFixturesManifest, CoversSixCasesAndBothExporters) {
   EXPECT_EQ(lifted_fixture_cases().size(), 12u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pooling: spmm_lifting's segment sums and mean_pooling_folding, on the graph-classification
+// fixtures (2 GCN layers, global_mean_pool or global_add_pool over `batch`, Linear).
+
+std::vector<FixtureCase> pooling_fixture_cases() {
+  std::vector<FixtureCase> found;
+  for (const testing::FixtureRow& row : testing::read_fixture_manifest())
+    if ((row.case_name == "gcn_graph_mean_pool" || row.case_name == "gcn_graph_add_pool") && row.graph == "g0")
+      found.push_back({row.case_name, row.exporter, row.onnx, row.inputs});
+  return found;
+}
+
+class PoolingPasses : public ::testing::TestWithParam<FixtureCase> {};
+
+// The SpMM whose CSR matrix is built over the graph input `batch`: the pooling.
+const ir::Node* pooling_spmm(const ir::Graph& graph) {
+  for (const ir::Node* node : nodes_of(graph, "SpMM")) {
+    const ir::Node* csr = producer(graph, node->inputs[spmm::kRowPtr]);
+    if (csr && csr->op_type == "CsrFromCoo" && csr->inputs[op_shapes::csr_from_coo::kDst] == "batch") return node;
+  }
+  return nullptr;
+}
+
+TEST_P(PoolingPasses, ThePoolIsOneSpmmOverBatchAndTheOutputsAgree) {
+  const FixtureCase& fixture = GetParam();
+  const bool mean = fixture.case_name == "gcn_graph_mean_pool";
+  const auto dir = testing::fixtures_dir();
+  ir::Model model = onnx_import::import_onnx_file((dir / fixture.onnx).string());
+  ir::infer_shapes(model.graph);
+  const Optimized run = optimized(model.graph);
+  const Optimized without = optimized(model.graph, {"mean_pooling_folding"});
+  const ir::Graph& graph = run.graph;
+  const ir::Node* pool = pooling_spmm(graph);
+  ASSERT_NE(pool, nullptr) << ir::print_graph(graph);
+  for (const ir::Node* scatter : nodes_of(graph, "ScatterElements")) {
+    const auto data = graph.type_of(scatter->inputs[0]);
+    EXPECT_TRUE(data && data->shape && data->shape->size() == 1)
+        << "only 1-D counts stay scatters (structure part): " << scatter->describe();
+  }
+  if (mean) {
+    EXPECT_EQ(pool->attr_int("row_scale_divides", 0), 1) << ir::print_graph(graph);
+    EXPECT_TRUE(pool->has_input(spmm::kRowScale));
+    EXPECT_TRUE(nodes_of(graph, "Div").empty()) << ir::print_graph(graph);
+    EXPECT_TRUE(applied(run, "mean_pooling_folding"));
+    EXPECT_GT(without.graph.nodes.size(), graph.nodes.size()) << "the Div stays when the pass is off";
+    EXPECT_EQ(nodes_of(without.graph, "Div").size(), 1u);
+  } else {
+    EXPECT_FALSE(applied(run, "mean_pooling_folding")) << "nothing to fold in a sum pool";
+  }
+  // Every graph the manifest runs this export on (TorchScript froze the graph count: no g2).
+  for (const testing::FixtureRow& row : testing::read_fixture_manifest()) {
+    if (row.case_name != fixture.case_name || row.exporter != fixture.exporter) continue;
+    SCOPED_TRACE(row.graph);
+    const auto base = dir / fixture.case_name / row.graph;
+    runtime::TensorMap inputs;
+    for (const auto& [key, tensor] : io::read_npz(base.string() + ".inputs.npz")) inputs[key] = tensor;
+    const runtime::TensorMap reference = runtime::Executor(model.graph).run(inputs);
+    for (const ir::Graph* candidate : {&graph, &without.graph}) {
+      const runtime::TensorMap actual = runtime::Executor(*candidate).run(inputs);
+      for (const auto& [key, tensor] : reference) {
+        ASSERT_TRUE(has_nonzero(tensor));
+        const auto comparison = runtime::compare_tensors(key, actual.at(key), tensor, runtime::Tolerance{1e-5, 1e-4});
+        EXPECT_TRUE(comparison.passed) << comparison.summary();
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(PyG, PoolingPasses, ::testing::ValuesIn(pooling_fixture_cases()),
+                         [](const ::testing::TestParamInfo<FixtureCase>& info) { return info.param.test_name(); });
+
+TEST(PoolingPassesManifest, CoversBothPoolsAndBothExporters) { EXPECT_EQ(pooling_fixture_cases().size(), 4u); }
+
+// The mean-pool fixture optimised without mean_pooling_folding, and the fold run alone on it after
+// `mutate`: it must leave the Div where the SpMM already has an epilogue or more readers.
+void expect_mean_not_folded(const std::function<void(ir::Graph&, ir::Node& pool)>& mutate, const std::string& what) {
+  SCOPED_TRACE(what);
+  const auto dir = testing::fixtures_dir();
+  ir::Model model = onnx_import::import_onnx_file((dir / "gcn_graph_mean_pool/dynamo/model.onnx").string());
+  ir::infer_shapes(model.graph);
+  Optimized run = optimized(model.graph, {"mean_pooling_folding"});
+  ir::Graph& graph = run.graph;
+  const ir::Node* pool = pooling_spmm(graph);
+  ASSERT_NE(pool, nullptr);
+  mutate(graph, graph.nodes[static_cast<size_t>(pool - graph.nodes.data())]);
+  ir::infer_shapes(graph);
+  passes::PassContext context;
+  const passes::PassResult result = passes::MeanPoolingFolding().run(graph, context);
+  EXPECT_EQ(result.changes, 0u) << ir::print_graph(graph);
+  EXPECT_EQ(nodes_of(graph, "Div").size(), 1u);
+}
+
+TEST(MeanPoolingFolding, NotFiredWhenTheSpmmHasAnActivation) {
+  expect_mean_not_folded([](ir::Graph&, ir::Node& pool) { pool.attributes["activation"] = string_attr("relu"); },
+                         "relu inside the SpMM");
+}
+
+TEST(MeanPoolingFolding, NotFiredWhenTheSumsHaveAnotherReader) {
+  expect_mean_not_folded(
+      [](ir::Graph& graph, ir::Node& pool) {
+        graph.outputs.push_back({pool.outputs[0], *graph.type_of(pool.outputs[0])});
+      },
+      "the sums are also a graph output");
+}
+
+TEST(MeanPoolingFolding, NotFiredWhenTheDivisorIsNoRowBroadcast) {
+  expect_mean_not_folded(
+      [](ir::Graph& graph, ir::Node& pool) {
+        // sums / sums: a [G, F] divisor, not a count per row.
+        for (ir::Node& node : graph.nodes)
+          if (node.op_type == "Div" && node.inputs[0] == pool.outputs[0]) node.inputs[1] = pool.outputs[0];
+      },
+      "a [G, F] divisor");
 }
 
 }  // namespace

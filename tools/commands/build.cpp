@@ -9,6 +9,7 @@
 #include "commands/commands.h"
 #include "commands/precision_flags.h"
 #include "engine/engine_writer.h"
+#include "ir/printer.h"
 #include "onnx/importer.h"
 #include "runtime/backend.h"
 
@@ -24,6 +25,7 @@ struct BuildCommandOptions {
   std::string precision = "fp32";
   std::string timing_cache;
   bool verbose = false;
+  bool dump_ir = false;
 };
 
 int build_command(const BuildCommandOptions& options) {
@@ -48,6 +50,7 @@ int build_command(const BuildCommandOptions& options) {
             << (device == "cuda" ? cat(" (sm_", engine.target.compute_capability, ", ", engine.target.device_name, ")")
                                  : std::string())
             << "; " << engine.kernel_choices.size() << " nodes, " << on_device << " with CUDA kernels\n";
+  if (options.dump_ir) std::cout << "[build] the optimised graph:\n" << ir::print_graph(engine.model.graph);
   engine::write_engine_file(options.engine_path, engine);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "[build] wrote " << options.engine_path << " (" << std::filesystem::file_size(options.engine_path)
@@ -84,6 +87,9 @@ void add_build_command(CLI::App& app, int& exit_code) {
                       "CUDA: keep the SpMM tactic timings in this file and reuse them in later builds on the same card "
                       "(as trtexec --timingCacheFile); created when missing");
   command->add_flag("--verbose,-v", options->verbose, "Say what the importer and each optimisation pass do");
+  command->add_flag("--dump-ir", options->dump_ir,
+                    "Print the optimised graph, one line per node with its kernel's inputs, attributes and output "
+                    "types (what the engine runs; like trtexec --dumpLayerInfo)");
   command->callback([options, &exit_code] { exit_code = build_command(*options); });
 }
 

@@ -113,7 +113,8 @@ void spmm_rows(const op_shapes::SpmmLayout& layout, const KernelInputs& inputs, 
       const float scale = row_scale && !empty ? row_scale[row] : 1.0f;
       T* target = y + row * width;
       for (int64_t f = 0; f < width; ++f) {
-        float v = scale * sum[static_cast<size_t>(f)] + (bias ? bias[f] : 0.0f);
+        const float total = sum[static_cast<size_t>(f)];
+        float v = (layout.divide_by_row_scale ? total / scale : scale * total) + (bias ? bias[f] : 0.0f);
         if (relu) v = std::max(v, 0.0f);
         target[f] = store<T>(v);
       }

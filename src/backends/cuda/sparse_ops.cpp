@@ -110,6 +110,7 @@ Outputs spmm_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernel
   problem.width = layout.width;
   problem.num_edges = layout.num_edges;
   problem.relu = layout.activation == op_shapes::SpmmActivation::Relu;
+  problem.divide_rows = layout.divide_by_row_scale;
 
   const size_t scratch_bytes = spmm_scratch_bytes(tactic, problem);
   Tensor scratch = scratch_tensor(scratch_bytes, context);

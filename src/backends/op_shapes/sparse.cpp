@@ -70,6 +70,10 @@ SpmmLayout spmm_layout(const ir::Node& node, const KernelInputs& inputs) {
   layout.width = x.dim(1);
   layout.num_edges = col.dim(0);
   layout.activation = spmm_activation(node);
+  const int64_t divides = node.attr_int("row_scale_divides", 0);
+  if (divides != 0 && divides != 1)
+    fail_input(node.describe(), ": row_scale_divides must be 0 or 1, got ", divides);
+  layout.divide_by_row_scale = divides == 1;
   auto check_float_vector = [&](size_t index, const char* what, int64_t at_least, bool exact) {
     const Tensor* tensor = optional_input(inputs, index);
     if (!tensor) return;

@@ -11,13 +11,15 @@
 //   A dst outside [-N, N) is the user's error (negative ids wrap, as in ONNX ScatterElements);
 //   so is a src outside int32, or E > INT32_MAX.
 //
-// SpMM(X, row_ptr, col[, values][, row_scale][, col_scale][, bias]) -> Y, attribute
-//   activation = "none" (default) or "relu".
+// SpMM(X, row_ptr, col[, values][, row_scale][, col_scale][, bias]) -> Y, attributes
+//   activation = "none" (default) or "relu"; row_scale_divides = 0 (default) or 1.
 //   X: [M, F] float32, float16 or bfloat16; Y: [N, F] of X's dtype, N = row_ptr.size - 1.
 //   values [E], row_scale [>= N], col_scale [>= M], bias [F]: float32, each optional.
 //     Y[i, f] = act(row_scale[i] * sum_{e in row_ptr[i] .. row_ptr[i+1]-1}
 //                     values[e] * col_scale[c(e)] * X[c(e), f]  + bias[f])
 //   with c(e) = col[e] + M when col[e] < 0, else col[e]; a missing factor is 1, a missing bias 0.
+//   With row_scale_divides = 1 the sum is divided by row_scale[i] instead (a mean: a pooled sum
+//   over its clamped count, divided as PyG divides, not multiplied by a rounded reciprocal).
 //   A row without entries sums to exactly 0 and its row scale is not applied (Y = act(bias)), as
 //   the scatter-add it replaces leaves such rows 0 even where the scale is inf (deg^-1/2 of an
 //   isolated node when a model does not mask it).
@@ -57,6 +59,7 @@ struct SpmmLayout {
   int64_t width = 0;     // F
   int64_t num_edges = 0;
   SpmmActivation activation = SpmmActivation::None;
+  bool divide_by_row_scale = false;  // row_scale_divides = 1
 };
 // Checks dtypes, ranks and lengths (row_scale >= N, col_scale >= M, bias == F); not index values.
 SpmmLayout spmm_layout(const ir::Node& node, const KernelInputs& inputs);

@@ -257,6 +257,7 @@ struct SpmmArgs {
   void* y = nullptr;
   int64_t num_rows = 0, num_cols = 0, num_edges = 0, width = 0;
   bool relu = false;
+  bool divide_rows = false;
   DeviceErrorSink errors;
 };
 
@@ -381,7 +382,7 @@ __device__ inline void sum_over_edge_lanes(float (&sum)[V], const WarpShape& sha
   }
 }
 
-// act(row_scale[row] * sum + bias[f]) for the unit's features, in the CPU's operations. A row
+// act(row_scale[row] * sum + bias[f]) (or sum / row_scale[row]) for the unit's features, in the CPU's operations. A row
 // without entries keeps its sum of 0 unscaled (an inf scale would make it NaN): act(bias).
 template <int V>
 __device__ inline void finish_row(float (&values)[V], const SpmmArgs& a, int64_t row, int64_t unit,
@@ -389,7 +390,8 @@ __device__ inline void finish_row(float (&values)[V], const SpmmArgs& a, int64_t
   const float scale = a.row_scale && has_entries ? __ldg(a.row_scale + row) : 1.0f;
 #pragma unroll
   for (int i = 0; i < V; ++i) {
-    float v = __fadd_rn(__fmul_rn(scale, values[i]), a.bias ? __ldg(a.bias + unit * V + i) : 0.0f);
+    const float scaled = a.divide_rows ? __fdiv_rn(values[i], scale) : __fmul_rn(scale, values[i]);
+    float v = __fadd_rn(scaled, a.bias ? __ldg(a.bias + unit * V + i) : 0.0f);
     if (a.relu && v < 0.0f) v = 0.0f;  // std::max(v, 0.0f): NaN stays NaN
     values[i] = v;
   }
@@ -777,6 +779,7 @@ SpmmArgs device_args(const SpmmProblem& p, DeviceErrorSink errors) {
   a.num_edges = p.num_edges;
   a.width = p.width;
   a.relu = p.relu;
+  a.divide_rows = p.divide_rows;
   a.errors = errors;
   return a;
 }

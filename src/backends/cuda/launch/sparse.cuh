@@ -69,6 +69,7 @@ struct SpmmProblem {
   int64_t width = 0;      // F
   int64_t num_edges = 0;  // E
   bool relu = false;
+  bool divide_rows = false;  // sums divided by row_scale instead of multiplied
 };
 
 // X's dtype is one SpMM handles (float32, float16, bfloat16).
