@@ -82,6 +82,13 @@ class ExecutionContext {
   // the binding's are used; every input must have the shape it had when bound.
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs, const GraphBinding& graph);
 
+  // Many small graphs in one call, as PyG batches them: each graph's inputs by name (node features,
+  // edge_index with the graph's own node ids, edge_weight if the model takes it; no batch vector,
+  // which is built here), as host tensors. They are merged into one disjoint union (on the host),
+  // run once, and the results come back per graph, in order: node-level outputs the graph's own
+  // rows, graph-level outputs (a pooled model) one row each. Graphs may have no nodes or edges.
+  std::vector<std::map<std::string, Tensor>> run_batch(const std::vector<std::map<std::string, Tensor>>& graphs);
+
   // CUDA contexts: replay calls that skip the structure part (a binding or a cache hit) as CUDA
   // graphs, as trtexec --useCudaGraph does. A call on new input shapes or new device input
   // addresses runs node by node once and is recorded on the next; results are identical either

@@ -5,6 +5,7 @@
 #include "gnnrt/runtime.h"
 #include "onnx/importer.h"
 #include "runtime/backend.h"
+#include "runtime/graph_batching.h"
 #include "runtime/inference.h"
 #include "runtime/profile_check.h"
 #include "runtime/structure_cache.h"
@@ -96,6 +97,16 @@ std::map<std::string, Tensor> ExecutionContext::run(const std::map<std::string, 
   options.binding = graph.entry_;
   options.cuda_graph = state_->cuda_graphs && state_->backend;
   return runtime::run_engine(state_->engine->contents(), *state_->executor, all, {}, options).outputs;
+}
+
+std::vector<std::map<std::string, Tensor>> ExecutionContext::run_batch(
+    const std::vector<std::map<std::string, Tensor>>& graphs) {
+  for (size_t g = 0; g < graphs.size(); ++g)
+    for (const auto& [name, tensor] : graphs[g])
+      if (!tensor.on_host()) fail_input("run_batch: graph ", g, "'s '", name, "' is on the device; give host tensors");
+  const ir::Graph& model = state_->engine->contents().model.graph;
+  const runtime::MergedBatch merged = runtime::merge_graphs(model, graphs);
+  return runtime::split_outputs(model, merged, run(merged.inputs));
 }
 
 void ExecutionContext::set_cuda_graphs(bool enabled) { state_->cuda_graphs = enabled; }
