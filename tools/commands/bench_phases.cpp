@@ -170,9 +170,10 @@ Measurements measure_phases(const engine::EngineContents& engine, const runtime:
     runtime::RunOptions replayed = bound;
     replayed.cuda_graph = true;
     runtime::RunStats stats;
-    const auto replayed_call = [&] { outputs = executor.run(inputs, {}, replayed, &stats); };
+    runtime::TensorMap replayed_outputs;  // its own: `outputs` stays the bound call's, for D2H below
+    const auto replayed_call = [&] { replayed_outputs = executor.run(inputs, {}, replayed, &stats); };
     for (int64_t i = 0; i < std::max<int64_t>(settings.warmup, 3); ++i) {
-      outputs.clear();
+      replayed_outputs.clear();
       replayed_call();
       timer.check_device();
     }
@@ -180,7 +181,7 @@ Measurements measure_phases(const engine::EngineContents& engine, const runtime:
     result.graph_note = stats.graph_note;
     if (stats.graph_replayed) {
       result.graph_outputs_identical = true;
-      for (const auto& [name, tensor] : outputs) {
+      for (const auto& [name, tensor] : replayed_outputs) {
         const Tensor host = executor.to_host(tensor);
         const Tensor& eager = result.outputs.at(name);
         result.graph_outputs_identical = result.graph_outputs_identical && host.nbytes() == eager.nbytes() &&
@@ -188,7 +189,7 @@ Measurements measure_phases(const engine::EngineContents& engine, const runtime:
       }
       samples = repeat(
           [&] {
-            outputs.clear();
+            replayed_outputs.clear();
             const double ms = timer.time_ms(replayed_call);
             timer.check_device();
             return ms;
@@ -199,7 +200,6 @@ Measurements measure_phases(const engine::EngineContents& engine, const runtime:
                                          "outputs copied out of the recording's buffers on the device",
                                          std::move(samples)));
     }
-    outputs.clear();
   }
 
   // Per-node times: the median of a few profiled bound calls.
