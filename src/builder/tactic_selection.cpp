@@ -15,6 +15,8 @@
 namespace gnnrt::builder {
 namespace {
 
+#ifdef GNNRT_WITH_CUDA  // everything in this namespace serves the timing, which needs a device
+
 // The opt value of each symbolic dim the graph inputs declare (num_nodes, num_edges).
 std::map<std::string, int64_t> opt_symbols(const ir::Graph& graph, const engine::OptimizationProfile& profile) {
   std::map<std::string, int64_t> values;
@@ -88,7 +90,6 @@ std::optional<SpmmShape> spmm_shape(const ir::Graph& graph, const ir::Node& node
   return shape;
 }
 
-#ifdef GNNRT_WITH_CUDA
 // A CSR matrix of the shape with power-law row lengths (a few rows hold many entries, as the
 // in-degrees of real graphs) and uniform columns, from a fixed seed.
 void synthetic_csr(const SpmmShape& shape, std::vector<int32_t>& row_ptr, std::vector<int32_t>& col) {

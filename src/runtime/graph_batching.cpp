@@ -18,7 +18,9 @@ const Tensor& graph_input(const std::vector<TensorMap>& graphs, size_t graph, co
 Tensor stack_rows(const std::vector<TensorMap>& graphs, const std::string& name) {
   const Tensor& first = graph_input(graphs, 0, name);
   Dims shape = first.shape();
-  GNNRT_CHECK(!shape.empty(), "stacking a scalar");
+  if (shape.empty())
+    fail_input("graph 0 of the batch: input '", name, "' is a scalar, ", first.describe(),
+               "; only inputs with one row per node can be batched");
   int64_t rows = 0;
   for (size_t g = 0; g < graphs.size(); ++g) {
     const Tensor& tensor = graph_input(graphs, g, name);

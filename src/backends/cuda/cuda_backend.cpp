@@ -150,10 +150,11 @@ class CudaBackend final : public runtime::DeviceBackend {
 
   void begin_capture() override {
     GNNRT_CHECK(!capturing_, "a CUDA graph capture inside another");
+    // Relaxed: the pool may still call cudaMalloc for a block it has not cached yet. Started
+    // before the pool holds anything, so that a failure here leaves the pool as it was.
+    GNNRT_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeRelaxed));
     pool_->begin_hold();
     held_host_.clear();
-    // Relaxed: the pool may still call cudaMalloc for a block it has not cached yet.
-    GNNRT_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeRelaxed));
     capturing_ = true;
   }
 
