@@ -19,8 +19,11 @@ echo "== all tests"
 if command -v compute-sanitizer >/dev/null; then
   for tool in memcheck racecheck; do
     echo "== compute-sanitizer --tool $tool: CUDA kernel tests"
-    timeout "${SANITIZER_TIMEOUT:-240}" compute-sanitizer --tool "$tool" --error-exitcode 9 "$tests_binary" \
-      --gtest_brief=1 --gtest_filter='Cuda*' >"$logs/sanitizer-$tool.log" 2>&1
+    # racecheck leaves cuSPARSE's own kernels out: its csrmv kernel reports shared-memory hazards
+    # of its own (H100, CUDA 13.0, 2026-12-05); what racecheck is for here is gnnrt's kernels.
+    exclude=(); [ "$tool" = racecheck ] && exclude=(--kernel-name-exclude kns=cusparse)
+    timeout "${SANITIZER_TIMEOUT:-240}" compute-sanitizer --tool "$tool" "${exclude[@]}" --error-exitcode 9 \
+      "$tests_binary" --gtest_brief=1 --gtest_filter="${SANITIZER_FILTER:-Cuda*}" >"$logs/sanitizer-$tool.log" 2>&1
     code=$?; tail -n 5 "$logs/sanitizer-$tool.log"; [ $code -eq 0 ] || status=1
   done
   echo "== compute-sanitizer memcheck: Cora GCN end to end"
