@@ -90,8 +90,9 @@ std::optional<SpmmShape> spmm_shape(const ir::Graph& graph, const ir::Node& node
   return shape;
 }
 
-// A CSR matrix of the shape with power-law row lengths (a few rows hold many entries, as the
-// in-degrees of real graphs) and uniform columns, from a fixed seed.
+// A CSR matrix of the shape with power-law row lengths and column counts (a few rows hold many
+// entries and a few columns are gathered often, as the in- and out-degrees of real graphs; the
+// reuse of hot columns is what decides between L2 slab widths), from a fixed seed.
 void synthetic_csr(const SpmmShape& shape, std::vector<int32_t>& row_ptr, std::vector<int32_t>& col) {
   row_ptr.assign(static_cast<size_t>(shape.rows) + 1, 0);
   col.resize(static_cast<size_t>(shape.edges));
@@ -115,9 +116,13 @@ void synthetic_csr(const SpmmShape& shape, std::vector<int32_t>& row_ptr, std::v
   }
   for (int64_t r = 0; r < shape.rows; ++r) row_ptr[static_cast<size_t>(r) + 1] += row_ptr[static_cast<size_t>(r)];
   std::vector<int32_t> fill(row_ptr.begin(), row_ptr.end() - 1);
-  for (int64_t e = 0; e < shape.edges; ++e)
+  const uint64_t col_stride = 40503ull % static_cast<uint64_t>(shape.cols) | 1;
+  for (int64_t e = 0; e < shape.edges; ++e) {
+    const double u = static_cast<double>(next() >> 11) / 9007199254740992.0;
+    const auto rank = static_cast<uint64_t>(u * u * static_cast<double>(shape.cols));
     col[static_cast<size_t>(fill[static_cast<size_t>(row_of[static_cast<size_t>(e)])]++)] =
-        static_cast<int32_t>(next() % static_cast<uint64_t>(shape.cols));
+        static_cast<int32_t>((rank * col_stride) % static_cast<uint64_t>(shape.cols));
+  }
 }
 
 Tensor device_filled(DType dtype, Dims shape) {
@@ -170,9 +175,9 @@ TimingEntry time_on_device(const SpmmShape& shape) {
   }
   GNNRT_CUDA_CHECK(cudaStreamDestroy(stream));
   TimingEntry entry;
-  entry.tactic = std::string(cuda::spmm_tactic_name(choice.best));
+  entry.tactic = cuda::spmm_config_name(choice.best);
   for (const cuda::SpmmTacticTime& time : choice.times)
-    entry.times += cat(entry.times.empty() ? "" : " ", cuda::spmm_tactic_name(time.tactic), "=", time.median_ms);
+    entry.times += cat(entry.times.empty() ? "" : " ", cuda::spmm_config_name(time.config), "=", time.median_ms);
   return entry;
 }
 #endif

@@ -231,9 +231,13 @@ struct TacticCase {
   const char* name;
   SpmmTactic tactic;
 };
+// The tactics, and the gathering ones with a measured slab width (64 bytes: several edge lanes
+// per warp even for narrow rows; 128 bytes: several slabs for wide ones).
 constexpr TacticCase kTactics[] = {{"warp_per_row", SpmmTactic::WarpPerRow},
                                    {"row_balanced", SpmmTactic::RowBalanced},
-                                   {"cusparse", SpmmTactic::CuSparse}};
+                                   {"cusparse", SpmmTactic::CuSparse},
+                                   {"warp_per_row:slab=64", SpmmTactic::WarpPerRow},
+                                   {"row_balanced:slab=128", SpmmTactic::RowBalanced}};
 constexpr DType kFeatureDtypes[] = {DType::Float32, DType::Float16, DType::BFloat16};
 
 // Feature widths: 1 lane, a few lanes, every vector width (16, 8, 4 bytes and one element per
@@ -334,10 +338,12 @@ TEST(CudaSparse, SpmmRowsWithoutEntriesIgnoreAnInfiniteRowScale) {
 TEST(CudaSparse, SpmmOfAnXLargerThanL2MatchesCpu) {
   GNNRT_SKIP_WITHOUT_GPU();
   std::mt19937 rng(14);
-  Graph graph = uniform_graph("large_x", 3000, 120000, 60, rng);
+  // 100,000 rows of 256 features: a 512-byte slab of X (51 MB) overflows half of the L2, a
+  // 256-byte one (25.6 MB) fits, so the heuristic narrows to it.
+  Graph graph = uniform_graph("large_x", 3000, 100000, 60, rng);
   graph.degrees[17] = 12000;
   for (DType dtype : {DType::Float32, DType::BFloat16}) {
-    const std::vector<Tensor> inputs = spmm_inputs(dtype, graph, 128, SpmmOptions{true, true, true, true, false}, rng);
+    const std::vector<Tensor> inputs = spmm_inputs(dtype, graph, 256, SpmmOptions{true, true, true, true, false}, rng);
     for (const TacticCase& tactic : kTactics) {
       if (!cuda::spmm_tactic_supports(tactic.tactic, dtype)) continue;
       const std::string what = cat(dtype_name(dtype), " ", tactic.name);
@@ -518,11 +524,19 @@ TEST(CudaSparse, SupportsDeclinesWhatTheKernelsDoNotHandle) {
 
 TEST(CudaSparse, TacticNamesRoundTrip) {
   for (const TacticCase& tactic : kTactics) {
-    EXPECT_EQ(cuda::spmm_tactic_name(tactic.tactic), tactic.name);
-    ASSERT_TRUE(cuda::parse_spmm_tactic(tactic.name).has_value());
-    EXPECT_EQ(*cuda::parse_spmm_tactic(tactic.name), tactic.tactic);
+    const std::optional<cuda::SpmmConfig> config = cuda::parse_spmm_config(tactic.name);
+    ASSERT_TRUE(config.has_value()) << tactic.name;
+    EXPECT_EQ(config->tactic, tactic.tactic);
+    EXPECT_EQ(cuda::spmm_config_name(*config), tactic.name);
   }
+  EXPECT_EQ(cuda::parse_spmm_config("row_balanced:slab=256")->slab_bytes, 256);
+  EXPECT_EQ(cuda::parse_spmm_config("warp_per_row")->slab_bytes, 0);
+  for (const char* bad : {"WarpPerRow", "warp_per_row:", "warp_per_row:slab=", "warp_per_row:slab=8",
+                          "warp_per_row:slab=70000", "warp_per_row:slab=12a", "warp_per_row:slabs=128",
+                          "cusparse:slab=128", "warp_per_row:slab=-128"})
+    EXPECT_FALSE(cuda::parse_spmm_config(bad).has_value()) << bad;
   EXPECT_FALSE(cuda::parse_spmm_tactic("WarpPerRow").has_value());
+  EXPECT_EQ(*cuda::parse_spmm_tactic("row_balanced"), SpmmTactic::RowBalanced);
   EXPECT_EQ(cuda::spmm_tactic_names(), "warp_per_row, row_balanced, cusparse");
 }
 
@@ -567,8 +581,18 @@ TEST(CudaSparse, TimingRunsEverySupportedTacticAndPicksTheFastest) {
     problem.relu = true;
     const cuda::SpmmTacticChoice choice = cuda::time_spmm_tactics(problem, stream, {}, {1, 5});
     cudaStreamDestroy(stream);
-    ASSERT_EQ(choice.times.size(), dtype == DType::Float32 ? 3u : 2u);
-    EXPECT_EQ(choice.best, choice.times.front().tactic);
+    // 64 features: 256-byte fp32 rows are timed whole and in 128-byte slabs; 128-byte 16-bit rows
+    // only whole. cuSPARSE takes fp32 only.
+    std::vector<std::string> names;
+    for (const cuda::SpmmTacticTime& time : choice.times) names.push_back(cuda::spmm_config_name(time.config));
+    std::sort(names.begin(), names.end());
+    const std::vector<std::string> expected =
+        dtype == DType::Float32
+            ? std::vector<std::string>{"cusparse", "row_balanced:slab=128", "row_balanced:slab=512",
+                                       "warp_per_row:slab=128", "warp_per_row:slab=512"}
+            : std::vector<std::string>{"row_balanced:slab=512", "warp_per_row:slab=512"};
+    EXPECT_EQ(names, expected);
+    EXPECT_EQ(choice.best, choice.times.front().config);
     for (size_t i = 0; i < choice.times.size(); ++i) {
       EXPECT_GT(choice.times[i].median_ms, 0.0);
       if (i > 0) {

@@ -69,17 +69,18 @@ const float* optional_floats(const KernelInputs& inputs, size_t index) {
 }
 
 // The node's "tactic" attribute, or the heuristic's choice when it has none.
-SpmmTactic tactic_of(const ir::Node& node, DType dtype, const op_shapes::SpmmLayout& layout) {
+SpmmConfig config_of(const ir::Node& node, DType dtype, const op_shapes::SpmmLayout& layout) {
   if (!node.has_attribute("tactic"))
-    return choose_spmm_tactic(layout.num_rows, layout.num_edges, layout.width);
+    return {choose_spmm_tactic(layout.num_rows, layout.num_edges, layout.width), 0};
   const std::string name = node.attr_string("tactic", "");
-  const std::optional<SpmmTactic> tactic = parse_spmm_tactic(name);
-  if (!tactic)
-    fail_input(node.describe(), ": attribute tactic '", name, "' is not one of ", spmm_tactic_names());
-  if (!spmm_tactic_supports(*tactic, dtype))
+  const std::optional<SpmmConfig> config = parse_spmm_config(name);
+  if (!config)
+    fail_input(node.describe(), ": attribute tactic '", name, "' is not one of ", spmm_tactic_names(),
+               " (optionally with :slab=BYTES, 16 to 65536, on the first two)");
+  if (!spmm_tactic_supports(config->tactic, dtype))
     fail_input(node.describe(), ": tactic '", name, "' does not take X of dtype ", dtype_name(dtype),
                " (cusparse takes float32 only)");
-  return *tactic;
+  return *config;
 }
 
 Outputs spmm_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernelContext& context) {
@@ -92,7 +93,7 @@ Outputs spmm_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernel
   if (layout.num_cols > std::numeric_limits<int32_t>::max())
     fail_input(node.describe(), ": X has ", layout.num_cols, " rows, more than the ",
                std::numeric_limits<int32_t>::max(), " int32 column ids address");
-  const SpmmTactic tactic = tactic_of(node, x.dtype(), layout);
+  const SpmmConfig config = config_of(node, x.dtype(), layout);
 
   Tensor y = context.allocate(x.dtype(), {layout.num_rows, layout.width});
   SpmmProblem problem;
@@ -111,10 +112,11 @@ Outputs spmm_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernel
   problem.num_edges = layout.num_edges;
   problem.relu = layout.activation == op_shapes::SpmmActivation::Relu;
   problem.divide_rows = layout.divide_by_row_scale;
+  problem.slab_bytes = config.slab_bytes;
 
-  const size_t scratch_bytes = spmm_scratch_bytes(tactic, problem);
+  const size_t scratch_bytes = spmm_scratch_bytes(config.tactic, problem);
   Tensor scratch = scratch_tensor(scratch_bytes, context);
-  launch_spmm(tactic, problem, scratch_pointer(scratch), scratch_bytes, error_sink(context), context.stream);
+  launch_spmm(config.tactic, problem, scratch_pointer(scratch), scratch_bytes, error_sink(context), context.stream);
   return {y};
 }
 

@@ -21,6 +21,17 @@ std::optional<SpmmTactic> parse_spmm_tactic(std::string_view name);
 // "warp_per_row, row_balanced, cusparse": for error messages.
 std::string spmm_tactic_names();
 
+// A tactic with its column slab (SpmmProblem::slab_bytes; 0: the L2 heuristic), as the builder
+// records it in the node's "tactic" attribute: "warp_per_row", "row_balanced:slab=256".
+struct SpmmConfig {
+  SpmmTactic tactic = SpmmTactic::WarpPerRow;
+  int32_t slab_bytes = 0;
+  bool operator==(const SpmmConfig&) const = default;
+};
+std::string spmm_config_name(SpmmConfig config);
+// nullopt for an unknown tactic, a malformed suffix, or a slab outside [16, 65536] bytes.
+std::optional<SpmmConfig> parse_spmm_config(std::string_view name);
+
 // The default for a node without a "tactic" attribute: WarpPerRow unless the longest row would
 // hold one warp much longer than an even split of the edges over the GPU's warps would, then
 // RowBalanced. With max_row_length unknown (< 0), RowBalanced for all but small graphs (it is
@@ -29,13 +40,13 @@ std::string spmm_tactic_names();
 SpmmTactic choose_spmm_tactic(int64_t num_rows, int64_t num_edges, int64_t width, int64_t max_row_length = -1);
 
 struct SpmmTacticTime {
-  SpmmTactic tactic;
+  SpmmConfig config;
   double median_ms = 0.0;
 };
 
 struct SpmmTacticChoice {
-  SpmmTactic best = SpmmTactic::WarpPerRow;
-  std::vector<SpmmTacticTime> times;  // fastest first; only the tactics that ran
+  SpmmConfig best;
+  std::vector<SpmmTacticTime> times;  // fastest first; only the configurations that ran
 };
 
 struct SpmmTimingOptions {
@@ -44,7 +55,8 @@ struct SpmmTimingOptions {
 };
 
 // Runs every tactic that supports problem.dtype on `problem` (device pointers, as launch_spmm
-// takes them) on `stream`, each timed with CUDA events (warm-up, then the median of `repeats`
+// takes them) on `stream`, the gathering ones at each distinct slab width of 128, 256 and 512
+// bytes (problem.slab_bytes is ignored), each timed with CUDA events (warm-up, then the median of `repeats`
 // runs), and returns the fastest and all times. Allocates and frees each tactic's scratch itself
 // (a tactic whose scratch does not fit in device memory is left out). Overwrites problem.y.
 // Synchronises the stream. Errors in the data are recorded into `errors` as in a normal run.

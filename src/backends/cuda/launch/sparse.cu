@@ -330,6 +330,16 @@ __device__ inline void resolve_edge(const SpmmArgs& a, int64_t e, int64_t end, i
   weight = a.col_scale ? __fmul_rn(value, __ldg(a.col_scale + c)) : value;
 }
 
+// Gathered units in flight per lane: 8 covers the memory latency at the occupancy these kernels
+// reach (8 x 16 bytes per lane). 16-bit units need more registers to widen (8 halves each): at 8 in
+// flight they spill under the 64-register bound, and 4 was faster (arxiv-size 256-wide fp16 SpMM
+// 0.63 vs 0.83 ms; fp32 at 4: 1.12 vs 0.99 ms; H100, 2026-12-05, A/B builds in one run).
+#ifndef GNNRT_SPMM_IN_FLIGHT_16BIT
+#define GNNRT_SPMM_IN_FLIGHT_16BIT 4  // overridable, for A/B builds
+#endif
+constexpr int kInFlightF32 = 8;
+constexpr int kInFlight16Bit = GNNRT_SPMM_IN_FLIGHT_16BIT;
+
 // sum += the terms of edges [begin, end) of one row for this lane's unit; the whole warp calls it
 // with the same range. Edge lane p takes edges begin + p, begin + p + edge_lanes, ... in order.
 template <Feature K, int V>
@@ -337,10 +347,9 @@ __device__ inline void accumulate_edges(float (&sum)[V], const SpmmArgs& a, cons
                                         const WarpShape& shape, int64_t begin, int64_t end) {
   using Unit = FeatureUnit<K, V>;
   using Raw = typename Unit::Raw;
-  // Gathered units in flight per lane: 8 covers the memory latency at the occupancy these kernels
-  // reach (8 x 16 bytes per lane). The gathers need only the column ids; the weights (and the
-  // col_scale loads behind them) are waited for when the units have arrived.
-  constexpr int kInFlight = 8;
+  // The gathers need only the column ids; the weights (and the col_scale loads behind them) are
+  // waited for when the units have arrived.
+  constexpr int kInFlight = K == Feature::F32 ? kInFlightF32 : kInFlight16Bit;
   const int step = role.edge_lanes * kInFlight;
   // The next batch's column ids and values are loaded while this batch's rows are gathered.
   int32_t next_column = 0;
@@ -736,23 +745,36 @@ int unit_elements(const SpmmProblem& p) {
   return 1;
 }
 
-// Slabs no narrower than a cache line are worth their extra passes over the edge list.
-constexpr int64_t kMinSlabBytes = 128;
+// The heuristic's narrowest slab. Each slab is one more pass over the edge list; 128-byte slabs
+// lost to unsliced rows on arxiv-size (256-wide fp16 SpMM 0.83 vs 0.44 ms, fp32 0.99 vs 0.78 ms,
+// H100, 2026-12-05, A/B builds in one run), where power-law reuse already keeps hot rows in L2.
+#ifndef GNNRT_SPMM_MIN_SLAB_BYTES
+#define GNNRT_SPMM_MIN_SLAB_BYTES 256  // overridable, for A/B builds
+#endif
+constexpr int64_t kMinSlabBytes = GNNRT_SPMM_MIN_SLAB_BYTES;
+#ifndef GNNRT_SPMM_L2_SHARE
+#define GNNRT_SPMM_L2_SHARE 2  // the slab may take 1/N of L2; overridable, for A/B builds
+#endif
 
 WarpShape warp_shape(const SpmmProblem& p, int vector, const DeviceLimits& limits) {
   WarpShape shape;
   shape.row_units = p.width / vector;
   int64_t lanes = 1;
   while (lanes < 32 && lanes < shape.row_units) lanes *= 2;
-  // L2 tiling: when the slab of X being gathered is larger than half of L2 (the other half for the
-  // edge list and the output) but a narrower slab of at least a cache line fits, use that one.
   const int64_t unit_bytes = vector * static_cast<int64_t>(dtype_size(p.dtype));
-  const int64_t budget = limits.l2_bytes / 2;
-  if (budget > 0 && p.num_cols * lanes * unit_bytes > budget) {
-    for (int64_t narrower = lanes / 2; narrower * unit_bytes >= kMinSlabBytes; narrower /= 2) {
-      if (p.num_cols * narrower * unit_bytes <= budget) {
-        lanes = narrower;
-        break;
+  if (p.slab_bytes > 0) {
+    // A measured choice (the builder's tactic timing): the widest power of two of units that fits.
+    while (lanes > 1 && lanes * unit_bytes > p.slab_bytes) lanes /= 2;
+  } else {
+    // L2 tiling: when the slab of X being gathered is larger than half of L2 (the other half for
+    // the edge list and the output) but a narrower slab of at least kMinSlabBytes fits, use that.
+    const int64_t budget = limits.l2_bytes / GNNRT_SPMM_L2_SHARE;
+    if (budget > 0 && p.num_cols * lanes * unit_bytes > budget) {
+      for (int64_t narrower = lanes / 2; narrower * unit_bytes >= kMinSlabBytes; narrower /= 2) {
+        if (p.num_cols * narrower * unit_bytes <= budget) {
+          lanes = narrower;
+          break;
+        }
       }
     }
   }
@@ -925,6 +947,12 @@ bool spmm_tactic_applies(SpmmTactic tactic, const SpmmProblem& problem) {
   if (tactic != SpmmTactic::CuSparse) return true;
   const double dense_entries = static_cast<double>(problem.num_rows) * static_cast<double>(problem.num_cols);
   return static_cast<double>(problem.num_edges) <= dense_entries;
+}
+
+int64_t spmm_slab_bytes_used(const SpmmProblem& problem) {
+  const int vector = unit_elements(problem);
+  const WarpShape shape = warp_shape(problem, vector, current_device_limits());
+  return std::min<int64_t>(shape.feature_lanes, shape.row_units) * vector * static_cast<int64_t>(dtype_size(problem.dtype));
 }
 
 size_t spmm_scratch_bytes(SpmmTactic tactic, const SpmmProblem& problem) {

@@ -70,6 +70,10 @@ struct SpmmProblem {
   int64_t num_edges = 0;  // E
   bool relu = false;
   bool divide_rows = false;  // sums divided by row_scale instead of multiplied
+  // Bytes of a row one warp gathers per pass over the edges (WarpPerRow, RowBalanced): the row
+  // is cut into column slabs of this width (rounded down to a power-of-two count of 16-byte
+  // units), one pass each. 0: the L2 heuristic (a slab of X that fits in half of L2).
+  int32_t slab_bytes = 0;
 };
 
 // X's dtype is one SpMM handles (float32, float16, bfloat16).
@@ -81,6 +85,10 @@ bool spmm_tactic_supports(SpmmTactic tactic, DType dtype);
 // matrix cuSPARSE accepts (it refuses more stored entries than rows x columns, which a multigraph
 // with repeated edges can have). launch_spmm runs WarpPerRow instead of a tactic that cannot.
 bool spmm_tactic_applies(SpmmTactic tactic, const SpmmProblem& problem);
+
+// The slab width in bytes the gathering tactics use for `problem` on the current device
+// (problem.slab_bytes resolved against the row width, the vector width and the heuristic).
+int64_t spmm_slab_bytes_used(const SpmmProblem& problem);
 
 // Scratch bytes `tactic` needs for `problem` (0 for WarpPerRow), on the current device.
 size_t spmm_scratch_bytes(SpmmTactic tactic, const SpmmProblem& problem);
