@@ -93,20 +93,10 @@ std::shared_ptr<LtPlan> make_plan(const LtPlanKey& key) {
   GNNRT_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&d.preference));
   GNNRT_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(d.preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                                           &kWorkspaceBytes, sizeof(kWorkspaceBytes)));
-  // Split-K with a separate reduction is a second kernel (and a workspace round trip): on Cora's
-  // 2708 x 16 -> 8 layer the heuristic's pick took 6.6 + 4.0 us under ncu, where one kernel
-  // suffices; a GNN's thin layers are launch-bound. Ask for algorithms that reduce in place (in
-  // order, deterministic) or not at all first; any algorithm when none does.
   cublasLtMatmulHeuristicResult_t heuristic{};
   int found = 0;
-  cublasStatus_t status = CUBLAS_STATUS_NOT_SUPPORTED;
-  for (const uint32_t schemes : {uint32_t{CUBLASLT_REDUCTION_SCHEME_INPLACE}, uint32_t{CUBLASLT_REDUCTION_SCHEME_MASK}}) {
-    GNNRT_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(d.preference, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
-                                                            &schemes, sizeof(schemes)));
-    status = cublasLtMatmulAlgoGetHeuristic(key.handle, d.operation, d.w, d.x, d.y, d.y, d.preference, 1, &heuristic,
-                                            &found);
-    if (status == CUBLAS_STATUS_SUCCESS && found > 0) break;
-  }
+  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(key.handle, d.operation, d.w, d.x, d.y, d.y,
+                                                               d.preference, 1, &heuristic, &found);
   if (status == CUBLAS_STATUS_NOT_SUPPORTED || found == 0) return plan;
   GNNRT_CUBLAS_CHECK(status);
   plan->algorithm = heuristic.algo;
