@@ -373,6 +373,8 @@ TEST(CliBench, MistakesAreReportedWithExitCode2AndNothingIsWritten) {
       {" --device cpu --synthetic nodes=10,edges=5", "exactly one of --onnx M.onnx or --engine M.engine"},
       {" --graph cora-size --iterations 3", "without a model, gnnrt bench only generates a graph"},
       {" --graph " + npz + " --save-inputs " + npz + " --iterations 0", "only generates a named workload"},
+      {model + " --graph cora-size --streams 2", "--streams times concurrent GPU streams: use it with --device cuda"},
+      {model + " --graph cora-size --streams -1", "--streams must be in [1, 64], got -1"},
   };
   for (const Case& c : cases) {
     const auto result = run_gnnrt("bench" + c.arguments + " --json " + quoted(dir / "out.json"));
@@ -388,7 +390,7 @@ TEST(CliBench, HelpNamesThePhasesAndTheWorkloads) {
   EXPECT_EQ(result.exit_code, 0) << result.output;
   for (const char* text : {"GPU compute (warm, graph bound)", "cold", "H2D", "end-to-end", "--graph", "arxiv-size",
                            "products-size", "molecules-G", "--fp16", "--bf16", "--duration", "--dump-profile",
-                           "--json", "--save-inputs", "p99"})
+                           "--json", "--save-inputs", "p99", "--streams"})
     EXPECT_NE(result.output.find(text), std::string::npos) << text << " not in:\n" << result.output;
 }
 
@@ -416,6 +418,23 @@ TEST(CliBench, OnCudaEveryPhaseIsTimedAndPeakMemoryIsReported) {
   EXPECT_EQ(json_number(json_block(phases, "h2d"), "bytes"), 2708.0 * 1433 * 4 + 2 * 10556 * 8) << phases;
   EXPECT_EQ(json_number(json_block(phases, "d2h"), "bytes"), 2708.0 * 7 * 4) << phases;
   EXPECT_NE(json_block(json, "warm").find("\"device\": \"cuda\""), std::string::npos) << json;
+}
+
+TEST(CliBench, StreamsReportOneStreamAndNStreamsForBothLoops) {
+  if (!runtime::cuda_usable()) GTEST_SKIP() << "no usable CUDA device (or a build without CUDA)";
+  TempDir dir;
+  const auto result = bench("--device cuda --onnx " + quoted(kCoraModel) + " --graph cora-size --warmup 2 "
+                            "--iterations 6 --streams 3 --cuda-graph --json " + quoted(dir / "bench.json"));
+  const std::string& out = result.output;
+  for (const char* line : {"streams: 1 context(s) x 6 compute call(s)", "streams: 3 context(s) x 6 compute call(s)",
+                           "streams: 1 context(s) x 6 end_to_end call(s)", "streams: 3 context(s) x 6 end_to_end call(s)"})
+    EXPECT_FALSE(line_starting(out, line).empty()) << line << " missing in:\n" << out;
+  const std::string json = testing::read_file((dir / "bench.json").string());
+  const std::string streams = json_block(json, "streams");
+  EXPECT_EQ(json_number(streams, "streams"), 1.0) << streams;
+  EXPECT_EQ(json_number(streams, "calls"), 6.0) << streams;
+  EXPECT_GT(json_number(streams, "calls_per_s"), 0.0) << streams;
+  EXPECT_NE(streams.find("\"streams\": 3, \"calls\": 18"), std::string::npos) << streams;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "builder/engine_builder.h"
 #include "commands/bench_phases.h"
 #include "commands/bench_report.h"
+#include "commands/bench_streams.h"
 #include "commands/bench_workload.h"
 #include "commands/commands.h"
 #include "engine/engine_reader.h"
@@ -40,6 +41,7 @@ struct BenchOptions {
   bool dump_profile = false;
   int profile_calls = 5;
   bool cuda_graph = false;
+  int streams = 0;
   bool allow_cast = false;
   bool verbose = false;
 };
@@ -79,6 +81,9 @@ void check_options(const BenchOptions& options) {
                "(the precision of ", options.engine_path, " was fixed when it was built)");
   if (!options.disabled_passes.empty() && options.onnx_path.empty())
     fail_input("--disable-pass applies when a model is built: use it with --onnx");
+  if (options.streams < 0 || options.streams > 64) fail_input("--streams must be in [1, 64], got ", options.streams);
+  if (options.streams > 0 && options.device == "cpu")
+    fail_input("--streams times concurrent GPU streams: use it with --device cuda (or auto on a GPU machine)");
 }
 
 // The graph's sizes for the engine's opt shape, as trtexec builds for the shapes it is given.
@@ -207,6 +212,15 @@ int bench_command(const BenchOptions& options) {
   if (options.iterations > 0) {
     report.measurements = measure_phases(engine, checked_inputs, workload.inputs, bind_options, backend.get(),
                                          report.settings);
+    if (options.streams > 0) {
+      if (!backend) fail_input("--streams times concurrent GPU streams, but the model runs on the CPU here");
+      StreamsSettings streams;
+      streams.streams = options.streams;
+      streams.calls_per_stream = options.iterations;
+      streams.warmup = std::max<int64_t>(options.warmup, options.cuda_graph ? 3 : 1);
+      streams.cuda_graph = options.cuda_graph;
+      report.streams = measure_streams(engine, checked_inputs, report.device, streams);
+    }
     print_summary(std::cout, report);
     if (options.dump_profile) print_profile(std::cout, *report.measurements);
     if (!options.save_outputs_path.empty()) {
@@ -295,6 +309,11 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   command->add_flag("--cuda-graph", options->cuda_graph,
                     "Also time the bound call replayed as one CUDA graph (recorded once), like trtexec "
                     "--useCudaGraph; its outputs are checked to equal the node-by-node call's");
+  command->add_option("--streams", options->streams,
+                      "Also time N execution contexts on this engine, each with its own CUDA stream and host thread, "
+                      "calling back to back (--iterations calls each), and report their aggregate throughput beside "
+                      "one stream's: GPU compute (inputs on the device, graph bound; CUDA graphs with --cuda-graph) "
+                      "and end-to-end requests (host inputs in, host outputs out, graph bound)");
   command->add_option("--json", options->json_path, "Write every figure as JSON to this file (atomically)");
   command->add_flag("--allow-cast", options->allow_cast,
                     "Convert inputs of a customary other dtype (float64 x, int32 edge_index) instead of refusing them");

@@ -142,6 +142,12 @@ void print_summary(std::ostream& out, const BenchReport& report) {
     else
       out << "CUDA graph: not used: " << (m.graph_note.empty() ? "the call was not replayed" : m.graph_note) << "\n";
   }
+  for (const StreamsResult& r : report.streams) {
+    const Throughput rate = throughput_at(workload, r.calls_per_s() > 0 ? 1e3 / r.calls_per_s() : 0);
+    out << "streams: " << r.streams << " context(s) x " << r.calls / std::max(r.streams, 1) << " " << r.loop
+        << " call(s) in " << fixed(r.wall_ms, 2) << " ms: " << fixed(r.calls_per_s(), 1) << " calls/s, "
+        << describe_rate(rate) << "\n";
+  }
   out << "structure part: " << m.structure_nodes << " of " << m.total_nodes << " top-level node(s)";
   if (m.structure_nodes == 0) out << " (nothing to cache: warm and cold calls run the same nodes)";
   else out << (m.cache_hit_every_call ? "; every cached call reused it" : "; a cached call did NOT reuse it");
@@ -246,6 +252,15 @@ void write_json_report(const std::string& path, const BenchReport& report) {
   json << ",\n";
   json << "  \"structure\": {\"nodes\": " << m.structure_nodes << ", \"total_nodes\": " << m.total_nodes
        << ", \"cache_hit_every_call\": " << (m.cache_hit_every_call ? "true" : "false") << "},\n";
+  json << "  \"streams\": [";
+  for (size_t i = 0; i < report.streams.size(); ++i) {
+    const StreamsResult& r = report.streams[i];
+    json << (i ? ", " : "") << "{\"loop\": " << json_string(r.loop) << ", \"streams\": " << r.streams
+         << ", \"calls\": " << r.calls << ", \"wall_ms\": " << json_number(r.wall_ms)
+         << ", \"calls_per_s\": " << json_number(r.calls_per_s())
+         << ", \"graphs_per_s\": " << json_number(r.calls_per_s() * static_cast<double>(workload.num_graphs)) << "}";
+  }
+  json << "],\n";
   json << "  \"cuda_graph\": ";
   if (report.settings.cuda_graph)
     json << "{\"replayed\": " << (m.graph_replayed ? "true" : "false") << ", \"note\": " << json_string(m.graph_note)

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands/bench_phases.h"
+#include "commands/bench_streams.h"
 #include "commands/bench_workload.h"
 #include "io/synthetic_graphs.h"
 
@@ -24,6 +25,7 @@ struct BenchReport {
   double generation_s = 0;  // making or reading the graph
   PhaseSettings settings;
   std::optional<Measurements> measurements;  // absent with --iterations 0
+  std::vector<StreamsResult> streams;         // --streams N: one stream, then N, per loop
 };
 
 // The summary after the timing: one line per phase, throughput, memory.

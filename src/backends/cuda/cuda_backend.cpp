@@ -1,5 +1,6 @@
 #include "backends/cuda/cuda_backend.h"
 
+#include <cstring>
 #include <functional>
 #include <unordered_map>
 
@@ -7,6 +8,7 @@
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/device_memory.h"
 #include "backends/cuda/device_pool.h"
+#include "backends/cuda/pinned_staging.h"
 #include "backends/cuda/launch/compare.cuh"
 
 namespace gnnrt::cuda {
@@ -143,7 +145,14 @@ class CudaBackend final : public runtime::DeviceBackend {
   Tensor to_host(const Tensor& tensor) override {
     if (tensor.on_host()) return tensor;
     if (capturing_) fail_internal("a host read of a device value, which a CUDA graph cannot record");
-    return copy_to_host(tensor, stream_);
+    void* piece = staging_.take(tensor.nbytes(), stream_);
+    if (!piece) return copy_to_host(tensor, stream_);
+    GNNRT_CUDA_CHECK(cudaMemcpyAsync(piece, tensor.raw(), tensor.nbytes(), cudaMemcpyDeviceToHost, stream_));
+    GNNRT_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    staging_.rewind();
+    Tensor host(tensor.dtype(), tensor.shape());
+    std::memcpy(host.raw(), piece, tensor.nbytes());
+    return host;
   }
 
   bool supports_capture() const override { return true; }
@@ -181,14 +190,14 @@ class CudaBackend final : public runtime::DeviceBackend {
   void copy_into(const Tensor& host, Tensor& device) override {
     GNNRT_CHECK(host.on_host() && !device.on_host() && host.dtype() == device.dtype() && host.shape() == device.shape(),
                 "copy_into between tensors that differ");
-    if (host.nbytes())
-      GNNRT_CUDA_CHECK(cudaMemcpyAsync(device.raw(), host.raw(), host.nbytes(), cudaMemcpyHostToDevice, stream_));
+    upload_into(device.raw(), host);
   }
 
   Tensor to_device(const Tensor& host) override {
     GNNRT_CHECK(host.on_host(), "to_device: the tensor is already on the device");
     Tensor device = copy(host);
     GNNRT_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the caller may free `host` at once
+    staging_.rewind();
     return device;
   }
 
@@ -233,6 +242,7 @@ class CudaBackend final : public runtime::DeviceBackend {
 
   DeviceError finish() override {
     GNNRT_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    staging_.rewind();
     DeviceErrorRecord record{};
     GNNRT_CUDA_CHECK(cudaMemcpy(&record, &scratch_->record, sizeof(record), cudaMemcpyDeviceToHost));
     DeviceError error;
@@ -264,11 +274,25 @@ class CudaBackend final : public runtime::DeviceBackend {
   }
 
   Tensor copy(const Tensor& host) {
-    if (capturing_) held_host_.push_back(host);  // the recorded copy reads it at every launch
     Tensor device = pool_->allocate(host.dtype(), host.shape());
-    if (host.nbytes())
-      GNNRT_CUDA_CHECK(cudaMemcpyAsync(device.raw(), host.raw(), host.nbytes(), cudaMemcpyHostToDevice, stream_));
+    if (capturing_) {
+      held_host_.push_back(host);  // the recorded copy reads it at every launch
+      if (host.nbytes())
+        GNNRT_CUDA_CHECK(cudaMemcpyAsync(device.raw(), host.raw(), host.nbytes(), cudaMemcpyHostToDevice, stream_));
+      return device;
+    }
+    upload_into(device.raw(), host);
     return device;
+  }
+
+  // Queues host -> device through a pinned piece when one is free (an asynchronous DMA), else
+  // from the host tensor itself. Either way `host` may be freed once this returns.
+  void upload_into(void* device, const Tensor& host) {
+    if (host.nbytes() == 0) return;
+    void* piece = staging_.take(host.nbytes(), stream_);
+    if (piece) std::memcpy(piece, host.raw(), host.nbytes());
+    GNNRT_CUDA_CHECK(
+        cudaMemcpyAsync(device, piece ? piece : host.raw(), host.nbytes(), cudaMemcpyHostToDevice, stream_));
   }
 
   std::shared_ptr<DevicePool> pool_;
@@ -282,6 +306,7 @@ class CudaBackend final : public runtime::DeviceBackend {
   };
   DeviceScratch* scratch_ = nullptr;
   bool capturing_ = false;
+  PinnedStaging staging_;  // host <-> device copies outside a recording
   std::vector<Tensor> held_host_;  // host tensors uploaded while recording
   std::unordered_map<const void*, Tensor> weight_storage_;  // host storage of initializers (kept alive)
   std::unordered_map<const void*, Tensor> weights_;         // their device copies
