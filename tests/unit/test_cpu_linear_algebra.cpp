@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <stdexcept>
 
+#include "backends/cpu/blas_core.h"
 #include "backends/cpu/kernel_registry.h"
 #include "cpu_kernel_test_support.h"
 
@@ -99,6 +101,21 @@ void check_matmul_against_naive(Dims as, Dims bs, std::mt19937& rng) {
       ASSERT_NEAR(y.data<T>()[i], expected[i], tolerance) << shape_to_string(as) << " @ " << shape_to_string(bs);
     }
   }
+}
+
+// OpenBLAS 0.3.21 falls back to SSE3 (Prescott) kernels on CPUs newer than it knows; with AVX2 or
+// AVX-512 present, gnnrt has it use those (blas_core.h). The random-size tests below then check
+// the reselected kernels' results.
+TEST(CpuLinearAlgebra, BlasUsesTheCpusVectorKernels) {
+  const std::string core = cpu::blas_core_name();
+  if (core == "unknown") GTEST_SKIP() << "not OpenBLAS";
+  if (std::getenv("OPENBLAS_CORETYPE")) GTEST_SKIP() << "OPENBLAS_CORETYPE is set: the user's choice";
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2")) GTEST_SKIP() << "no AVX2 on this CPU";
+  EXPECT_NE(core, "Prescott");
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl"))
+    EXPECT_NE(core, "Haswell") << "AVX-512 present but AVX2 kernels in use";
 }
 
 TEST(CpuLinearAlgebra, MatMulHandComputed) {

@@ -1,32 +1,26 @@
 // The pinned staging buffer CUDA backends copy through: pieces are distinct, aligned and pinned,
 // oversized copies are declined, and a full buffer waits for the stream before reusing a piece.
+#ifdef GNNRT_WITH_CUDA  // the staging buffer exists only in CUDA builds
 #include <gtest/gtest.h>
-
-#include "cuda_parity_harness.h"
-
-#ifdef GNNRT_WITH_CUDA
 #include <cuda_runtime.h>
 
 #include <cstring>
 #include <vector>
 
 #include "backends/cuda/pinned_staging.h"
-#endif
+#include "cuda_parity_harness.h"
 
 namespace gnnrt {
 namespace {
 
-#ifdef GNNRT_WITH_CUDA
 bool is_pinned(const void* pointer) {
   cudaPointerAttributes attributes{};
   if (cudaPointerGetAttributes(&attributes, pointer) != cudaSuccess) return false;
   return attributes.type == cudaMemoryTypeHost;
 }
-#endif
 
 TEST(CudaPinnedStaging, PiecesAreDistinctAlignedAndPinnedAndBigCopiesAreDeclined) {
   GNNRT_SKIP_WITHOUT_GPU();
-#ifdef GNNRT_WITH_CUDA
   cudaStream_t stream = nullptr;
   ASSERT_EQ(cudaStreamCreate(&stream), cudaSuccess);
   {
@@ -45,12 +39,10 @@ TEST(CudaPinnedStaging, PiecesAreDistinctAlignedAndPinnedAndBigCopiesAreDeclined
     EXPECT_EQ(staging.take(64, stream), a);  // reused after a rewind
   }
   cudaStreamDestroy(stream);
-#endif
 }
 
 TEST(CudaPinnedStaging, AFullBufferWaitsForQueuedCopiesBeforeReusingAPiece) {
   GNNRT_SKIP_WITHOUT_GPU();
-#ifdef GNNRT_WITH_CUDA
   cudaStream_t stream = nullptr;
   ASSERT_EQ(cudaStreamCreate(&stream), cudaSuccess);
   {
@@ -77,8 +69,8 @@ TEST(CudaPinnedStaging, AFullBufferWaitsForQueuedCopiesBeforeReusingAPiece) {
     }
   }
   cudaStreamDestroy(stream);
-#endif
 }
 
 }  // namespace
 }  // namespace gnnrt
+#endif  // GNNRT_WITH_CUDA

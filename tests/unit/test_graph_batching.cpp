@@ -27,14 +27,16 @@ bool same_bytes(const Tensor& a, const Tensor& b) {
   return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }
 
-// Within a few ulps, not byte for byte: the dense layers run OpenBLAS SGEMM on all rows at once,
-// and OpenBLAS picks its kernel (and its split over threads) by the matrix size, so a row's dot
-// products may be summed in another order batched than alone. The sparse parts are exact.
+// Within a few ulps of the values summed, not byte for byte: the dense layers run OpenBLAS SGEMM on
+// all rows at once, and OpenBLAS picks its kernel (a small-matrix one, its blocking, its split
+// over threads) by the matrix size, so a row's dot products may be summed in another order batched
+// than alone; with the AVX-512 kernels the difference reached 6e-6 on values near 1. The sparse
+// parts (aggregation, pooling) are exact.
 void expect_close(const Tensor& actual, const Tensor& expected, const std::string& what) {
   ASSERT_EQ(actual.shape(), expected.shape()) << what;
   for (int64_t i = 0; i < actual.numel(); ++i) {
     const float a = actual.data<float>()[i], e = expected.data<float>()[i];
-    EXPECT_NEAR(a, e, 2e-6f * std::max(1.0f, std::abs(e))) << what << ", element " << i;
+    EXPECT_NEAR(a, e, 1.5e-5f * std::max(1.0f, std::abs(e))) << what << ", element " << i;
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include "builder/engine_builder.h"
 #include "commands/bench_phases.h"
+#include "backends/cpu/blas_core.h"
 #include "commands/bench_report.h"
 #include "commands/bench_streams.h"
 #include "commands/bench_workload.h"
@@ -57,7 +58,9 @@ std::string cpu_model_name() {
   return "unknown CPU";
 }
 
-std::string cpu_description() { return cat(cpu_model_name(), " (", omp_get_max_threads(), " OpenMP threads)"); }
+std::string cpu_description() {
+  return cat(cpu_model_name(), " (", omp_get_max_threads(), " OpenMP threads, OpenBLAS ", cpu::blas_core_name(), " kernels)");
+}
 
 void check_options(const BenchOptions& options) {
   const bool has_model = !options.onnx_path.empty() || !options.engine_path.empty();

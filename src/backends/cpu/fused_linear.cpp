@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "backends/cpu/blas_core.h"
 #include "backends/cpu/kernel_registry.h"
 #include "backends/op_shapes/fused_linear.h"
 
@@ -21,6 +22,7 @@ std::vector<Tensor> linear_kernel(const ir::Node& node, const KernelInputs& inpu
   float* out = y.data<float>();
   const int64_t m = layout.rows, n = layout.width, k = layout.inner;
   if (y.numel() > 0) {
+    ensure_blas_kernels();
     if (k > 0)
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(n),
                   static_cast<blasint>(k), 1.0f, x.data<float>(), static_cast<blasint>(k), w.data<float>(),

@@ -7,6 +7,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "backends/cpu/blas_core.h"
 #include "backends/cpu/kernel_registry.h"
 #include "backends/op_shapes/linear_algebra.h"
 #include "core/dispatch.h"
@@ -65,6 +66,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
   const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
     if (fits_blas_int({m, n, k, lda, ldb, ldc})) {
+      ensure_blas_kernels();
       if constexpr (std::is_same_v<T, float>)
         cblas_sgemm(CblasRowMajor, ta, tb, static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k),
                     static_cast<float>(alpha), a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb),
