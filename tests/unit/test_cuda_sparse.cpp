@@ -236,6 +236,7 @@ struct TacticCase {
 constexpr TacticCase kTactics[] = {{"warp_per_row", SpmmTactic::WarpPerRow},
                                    {"row_balanced", SpmmTactic::RowBalanced},
                                    {"cusparse", SpmmTactic::CuSparse},
+                                   {"rows_per_warp", SpmmTactic::RowsPerWarp},
                                    {"warp_per_row:slab=64", SpmmTactic::WarpPerRow},
                                    {"row_balanced:slab=128", SpmmTactic::RowBalanced}};
 constexpr DType kFeatureDtypes[] = {DType::Float32, DType::Float16, DType::BFloat16};
@@ -360,7 +361,7 @@ TEST(CudaSparse, SpmmOwnTacticsAreBitIdenticalRunToRun) {
   graph.degrees[1000] = 25000;
   for (DType dtype : kFeatureDtypes) {
     const std::vector<Tensor> inputs = spmm_inputs(dtype, graph, 64, SpmmOptions{true, true, true, true, true}, rng);
-    for (const char* tactic : {"warp_per_row", "row_balanced"}) {
+    for (const char* tactic : {"warp_per_row", "row_balanced", "rows_per_warp"}) {
       SCOPED_TRACE(cat(dtype_name(dtype), " ", tactic));
       const DirectRun first = run_cuda_only(spmm_node(tactic, true), inputs, kSite);
       const DirectRun second = run_cuda_only(spmm_node(tactic, true), inputs, kSite);
@@ -537,7 +538,7 @@ TEST(CudaSparse, TacticNamesRoundTrip) {
     EXPECT_FALSE(cuda::parse_spmm_config(bad).has_value()) << bad;
   EXPECT_FALSE(cuda::parse_spmm_tactic("WarpPerRow").has_value());
   EXPECT_EQ(*cuda::parse_spmm_tactic("row_balanced"), SpmmTactic::RowBalanced);
-  EXPECT_EQ(cuda::spmm_tactic_names(), "warp_per_row, row_balanced, cusparse");
+  EXPECT_EQ(cuda::spmm_tactic_names(), "warp_per_row, row_balanced, cusparse, rows_per_warp");
 }
 
 TEST(CudaSparse, HeuristicSplitsRowsOnlyWhenTheLongestRowWouldDominate) {
@@ -588,9 +589,14 @@ TEST(CudaSparse, TimingRunsEverySupportedTacticAndPicksTheFastest) {
     std::sort(names.begin(), names.end());
     const std::vector<std::string> expected =
         dtype == DType::Float32
-            ? std::vector<std::string>{"cusparse", "row_balanced:slab=128", "row_balanced:slab=512",
-                                       "warp_per_row:slab=128", "warp_per_row:slab=512"}
-            : std::vector<std::string>{"row_balanced:slab=512", "warp_per_row:slab=512"};
+            ? std::vector<std::string>{"cusparse",
+                                       "row_balanced:slab=128",
+                                       "row_balanced:slab=512",
+                                       "rows_per_warp:slab=128",
+                                       "rows_per_warp:slab=512",
+                                       "warp_per_row:slab=128",
+                                       "warp_per_row:slab=512"}
+            : std::vector<std::string>{"row_balanced:slab=512", "rows_per_warp:slab=512", "warp_per_row:slab=512"};
     EXPECT_EQ(names, expected);
     EXPECT_EQ(choice.best, choice.times.front().config);
     for (size_t i = 0; i < choice.times.size(); ++i) {

@@ -79,6 +79,7 @@ std::string_view spmm_tactic_name(SpmmTactic tactic) {
     case SpmmTactic::WarpPerRow: return "warp_per_row";
     case SpmmTactic::RowBalanced: return "row_balanced";
     case SpmmTactic::CuSparse: return "cusparse";
+    case SpmmTactic::RowsPerWarp: return "rows_per_warp";
   }
   return "unknown";
 }

@@ -15,10 +15,10 @@
 
 namespace gnnrt::cuda {
 
-// "warp_per_row", "row_balanced", "cusparse".
+// "warp_per_row", "row_balanced", "cusparse", "rows_per_warp".
 std::string_view spmm_tactic_name(SpmmTactic tactic);
 std::optional<SpmmTactic> parse_spmm_tactic(std::string_view name);
-// "warp_per_row, row_balanced, cusparse": for error messages.
+// "warp_per_row, row_balanced, cusparse, rows_per_warp": for error messages.
 std::string spmm_tactic_names();
 
 // A tactic with its column slab (SpmmProblem::slab_bytes; 0: the L2 heuristic), as the builder

@@ -433,6 +433,44 @@ __global__ void __launch_bounds__(kThreads, kGatherBlocksPerSm) spmm_warp_per_ro
   }
 }
 
+// ---------------------------------------------------------------- SpMM: RowsPerWarp
+
+// 32 / feature_lanes rows per warp: lane group g takes row warp * groups + g and sums its edges
+// one after another (the CPU's order), a few gathers in flight. Lanes never wait on each other.
+template <Feature K, int V>
+__global__ void __launch_bounds__(kThreads, kGatherBlocksPerSm) spmm_rows_per_warp_kernel(SpmmArgs a, WarpShape shape) {
+  using Unit = FeatureUnit<K, V>;
+  using Raw = typename Unit::Raw;
+  constexpr int kInFlight = K == Feature::F32 ? kInFlightF32 : kInFlight16Bit;
+  const int lane = static_cast<int>(threadIdx.x & 31);
+  const int lane_in_group = lane & (shape.feature_lanes - 1);
+  const int64_t row = warp_index() * (32 >> shape.feature_lane_bits) + (lane >> shape.feature_lane_bits);
+  if (row >= a.num_rows) return;
+  const int64_t unit = static_cast<int64_t>(blockIdx.y) * shape.feature_lanes + lane_in_group;
+  int64_t begin, end;
+  row_edges(a, row, lane_in_group == 0 && blockIdx.y == 0, begin, end);
+  if (unit >= shape.row_units) return;  // past the row's last unit (the group's first lane never is)
+  float sum[V] = {};
+  for (int64_t first = begin; first < end; first += kInFlight) {
+    Raw raw[kInFlight];
+    int32_t column[kInFlight];
+    float weight[kInFlight];
+#pragma unroll
+    for (int u = 0; u < kInFlight; ++u) {
+      int32_t raw_column = 0;
+      float value = 0.0f;
+      prefetch_edge(a, first + u, end, raw_column, value);
+      resolve_edge(a, first + u, end, raw_column, value, column[u], weight[u]);
+      raw[u] = column[u] >= 0 ? Unit::load(a.x, static_cast<int64_t>(column[u]) * shape.row_units + unit) : Raw{};
+    }
+#pragma unroll
+    for (int u = 0; u < kInFlight; ++u)
+      if (column[u] >= 0) Unit::accumulate(sum, weight[u], raw[u]);
+  }
+  finish_row(sum, a, row, unit, end > begin);
+  Unit::store(a.y, row * shape.row_units + unit, sum);
+}
+
 // ---------------------------------------------------------------- SpMM: RowBalanced
 
 // Chunk c holds edges [c * chunk_edges, (c + 1) * chunk_edges). Each chunk's warp sums the rows
@@ -936,7 +974,8 @@ bool spmm_dtype_supported(DType dtype) {
 bool spmm_tactic_supports(SpmmTactic tactic, DType dtype) {
   switch (tactic) {
     case SpmmTactic::WarpPerRow:
-    case SpmmTactic::RowBalanced: return spmm_dtype_supported(dtype);
+    case SpmmTactic::RowBalanced:
+    case SpmmTactic::RowsPerWarp: return spmm_dtype_supported(dtype);
     case SpmmTactic::CuSparse: return dtype == DType::Float32;
   }
   return false;
@@ -959,7 +998,8 @@ size_t spmm_scratch_bytes(SpmmTactic tactic, const SpmmProblem& problem) {
   if (problem.num_rows <= 0 || problem.width <= 0) return 0;
   if (!spmm_tactic_applies(tactic, problem)) return 0;  // launch_spmm runs WarpPerRow, which needs none
   switch (tactic) {
-    case SpmmTactic::WarpPerRow: return 0;
+    case SpmmTactic::WarpPerRow:
+    case SpmmTactic::RowsPerWarp: return 0;
     case SpmmTactic::RowBalanced: return row_balanced_plan(problem, nullptr).total;
     case SpmmTactic::CuSparse: return cusparse_scratch(problem, nullptr, 0, nullptr).total;
   }
@@ -972,6 +1012,7 @@ void launch_spmm(SpmmTactic tactic, const SpmmProblem& problem, void* scratch, s
   if (!spmm_tactic_applies(tactic, problem)) tactic = SpmmTactic::WarpPerRow;
   switch (tactic) {
     case SpmmTactic::WarpPerRow: launch_spmm_warp_per_row(problem, errors, stream); return;
+    case SpmmTactic::RowsPerWarp: launch_spmm_rows_per_warp(problem, errors, stream); return;
     case SpmmTactic::RowBalanced: launch_spmm_row_balanced(problem, scratch, scratch_bytes, errors, stream); return;
     case SpmmTactic::CuSparse: launch_spmm_cusparse(problem, scratch, scratch_bytes, errors, stream); return;
   }
@@ -989,6 +1030,22 @@ void launch_spmm_warp_per_row(const SpmmProblem& problem, DeviceErrorSink errors
   with_feature_unit(problem.dtype, vector, [&](auto tag) {
     using Tag = decltype(tag);
     spmm_warp_per_row_kernel<Tag::kind, Tag::vector><<<grid, kThreads, 0, stream>>>(args, shape);
+    GNNRT_CUDA_CHECK_LAUNCH();
+  });
+}
+
+void launch_spmm_rows_per_warp(const SpmmProblem& problem, DeviceErrorSink errors, cudaStream_t stream) {
+  if (!start_spmm(SpmmTactic::RowsPerWarp, problem, errors, stream)) return;
+  const int vector = unit_elements(problem);
+  const WarpShape shape = warp_shape(problem, vector, current_device_limits());
+  GNNRT_CHECK(shape.slabs() <= kMaxSlabs, "CUDA SpMM of width ", problem.width);
+  const SpmmArgs args = device_args(problem, errors);
+  const int64_t rows_per_block = int64_t{kWarpsPerBlock} * (32 >> shape.feature_lane_bits);
+  const dim3 grid(static_cast<unsigned>(ceil_div(problem.num_rows, rows_per_block)),
+                  static_cast<unsigned>(shape.slabs()));
+  with_feature_unit(problem.dtype, vector, [&](auto tag) {
+    using Tag = decltype(tag);
+    spmm_rows_per_warp_kernel<Tag::kind, Tag::vector><<<grid, kThreads, 0, stream>>>(args, shape);
     GNNRT_CUDA_CHECK_LAUNCH();
   });
 }

@@ -49,8 +49,13 @@ enum class SpmmTactic : int32_t {
   // materialised in scratch, then row_scale, bias and the activation in an epilogue kernel. The
   // baseline the other tactics are measured against.
   CuSparse = 2,
+  // Several rows per warp: each group of lanes that spans a slab of a row sums that row's edges
+  // alone, in order (no shuffles). For graphs of short rows, such as batches of molecules, where
+  // WarpPerRow leaves a warp waiting on one row's few loads.
+  RowsPerWarp = 3,
 };
-inline constexpr SpmmTactic kSpmmTactics[] = {SpmmTactic::WarpPerRow, SpmmTactic::RowBalanced, SpmmTactic::CuSparse};
+inline constexpr SpmmTactic kSpmmTactics[] = {SpmmTactic::WarpPerRow, SpmmTactic::RowBalanced, SpmmTactic::CuSparse,
+                                              SpmmTactic::RowsPerWarp};
 
 // One SpMM call: Y[N, F] = act(row_scale * (A . X) + bias) with A the CSR matrix (row_ptr, col,
 // values) and X's rows scaled by col_scale; see op_shapes/sparse.h. Optional inputs are nullptr.
@@ -102,5 +107,6 @@ void launch_spmm_row_balanced(const SpmmProblem& problem, void* scratch, size_t 
                               cudaStream_t stream);
 void launch_spmm_cusparse(const SpmmProblem& problem, void* scratch, size_t scratch_bytes, DeviceErrorSink errors,
                           cudaStream_t stream);
+void launch_spmm_rows_per_warp(const SpmmProblem& problem, DeviceErrorSink errors, cudaStream_t stream);
 
 }  // namespace gnnrt::cuda
