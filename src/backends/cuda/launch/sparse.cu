@@ -1019,35 +1019,40 @@ void launch_spmm(SpmmTactic tactic, const SpmmProblem& problem, void* scratch, s
   fail_internal("CUDA SpMM tactic ", static_cast<int>(tactic));
 }
 
-void launch_spmm_warp_per_row(const SpmmProblem& problem, DeviceErrorSink errors, cudaStream_t stream) {
-  if (!start_spmm(SpmmTactic::WarpPerRow, problem, errors, stream)) return;
+// WarpPerRow and RowsPerWarp: one launch over the rows, `rows_per_warp(shape)` rows a warp.
+template <typename Launch>
+void launch_gathering_rows(SpmmTactic tactic, const SpmmProblem& problem, DeviceErrorSink errors, cudaStream_t stream,
+                           int64_t (*rows_per_warp)(const WarpShape&), Launch&& launch) {
+  if (!start_spmm(tactic, problem, errors, stream)) return;
   const int vector = unit_elements(problem);
   const WarpShape shape = warp_shape(problem, vector, current_device_limits());
   GNNRT_CHECK(shape.slabs() <= kMaxSlabs, "CUDA SpMM of width ", problem.width);
   const SpmmArgs args = device_args(problem, errors);
-  const dim3 grid(static_cast<unsigned>(ceil_div(problem.num_rows, kWarpsPerBlock)),
+  const dim3 grid(static_cast<unsigned>(ceil_div(problem.num_rows, kWarpsPerBlock * rows_per_warp(shape))),
                   static_cast<unsigned>(shape.slabs()));
   with_feature_unit(problem.dtype, vector, [&](auto tag) {
-    using Tag = decltype(tag);
-    spmm_warp_per_row_kernel<Tag::kind, Tag::vector><<<grid, kThreads, 0, stream>>>(args, shape);
+    launch(tag, grid, args, shape);
     GNNRT_CUDA_CHECK_LAUNCH();
   });
 }
 
+void launch_spmm_warp_per_row(const SpmmProblem& problem, DeviceErrorSink errors, cudaStream_t stream) {
+  launch_gathering_rows(
+      SpmmTactic::WarpPerRow, problem, errors, stream, [](const WarpShape&) { return int64_t{1}; },
+      [&](auto tag, dim3 grid, const SpmmArgs& args, const WarpShape& shape) {
+        using Tag = decltype(tag);
+        spmm_warp_per_row_kernel<Tag::kind, Tag::vector><<<grid, kThreads, 0, stream>>>(args, shape);
+      });
+}
+
 void launch_spmm_rows_per_warp(const SpmmProblem& problem, DeviceErrorSink errors, cudaStream_t stream) {
-  if (!start_spmm(SpmmTactic::RowsPerWarp, problem, errors, stream)) return;
-  const int vector = unit_elements(problem);
-  const WarpShape shape = warp_shape(problem, vector, current_device_limits());
-  GNNRT_CHECK(shape.slabs() <= kMaxSlabs, "CUDA SpMM of width ", problem.width);
-  const SpmmArgs args = device_args(problem, errors);
-  const int64_t rows_per_block = int64_t{kWarpsPerBlock} * (32 >> shape.feature_lane_bits);
-  const dim3 grid(static_cast<unsigned>(ceil_div(problem.num_rows, rows_per_block)),
-                  static_cast<unsigned>(shape.slabs()));
-  with_feature_unit(problem.dtype, vector, [&](auto tag) {
-    using Tag = decltype(tag);
-    spmm_rows_per_warp_kernel<Tag::kind, Tag::vector><<<grid, kThreads, 0, stream>>>(args, shape);
-    GNNRT_CUDA_CHECK_LAUNCH();
-  });
+  launch_gathering_rows(
+      SpmmTactic::RowsPerWarp, problem, errors, stream,
+      [](const WarpShape& shape) { return int64_t{32} >> shape.feature_lane_bits; },
+      [&](auto tag, dim3 grid, const SpmmArgs& args, const WarpShape& shape) {
+        using Tag = decltype(tag);
+        spmm_rows_per_warp_kernel<Tag::kind, Tag::vector><<<grid, kThreads, 0, stream>>>(args, shape);
+      });
 }
 
 void launch_spmm_row_balanced(const SpmmProblem& problem, void* scratch, size_t scratch_bytes, DeviceErrorSink errors,
