@@ -59,6 +59,7 @@ struct Measurements {
   // --cuda-graph: whether the bound call was replayed, why not, and whether the replay's outputs
   // equal the node-by-node call's byte for byte.
   bool graph_replayed = false;
+  double graph_record_ms = 0.0;  // the call that recorded the graph, host clock
   std::string graph_note;
   bool graph_outputs_identical = false;
 };

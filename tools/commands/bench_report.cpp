@@ -138,7 +138,9 @@ void print_summary(std::ostream& out, const BenchReport& report) {
   if (report.settings.cuda_graph) {
     if (m.graph_replayed)
       out << "CUDA graph: the bound call replayed as one launch; outputs "
-          << (m.graph_outputs_identical ? "identical to" : "DIFFERENT from") << " the node-by-node call's\n";
+          << (m.graph_outputs_identical ? "identical to" : "DIFFERENT from")
+          << " the node-by-node call's; recording it (a new input shape re-records) took " << fixed(m.graph_record_ms, 3)
+          << " ms once\n";
     else
       out << "CUDA graph: not used: " << (m.graph_note.empty() ? "the call was not replayed" : m.graph_note) << "\n";
   }
@@ -264,6 +266,7 @@ void write_json_report(const std::string& path, const BenchReport& report) {
   json << "  \"cuda_graph\": ";
   if (report.settings.cuda_graph)
     json << "{\"replayed\": " << (m.graph_replayed ? "true" : "false") << ", \"note\": " << json_string(m.graph_note)
+         << ", \"record_ms\": " << json_number(m.graph_record_ms)
          << ", \"outputs_identical\": " << (m.graph_outputs_identical ? "true" : "false") << "}";
   else
     json << "null";
