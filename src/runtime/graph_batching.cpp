@@ -8,26 +8,36 @@
 namespace gnnrt::runtime {
 namespace {
 
-const Tensor& graph_input(const std::vector<TensorMap>& graphs, size_t graph, const std::string& name) {
-  auto it = graphs[graph].find(name);
-  if (it == graphs[graph].end()) fail_input("graph ", graph, " of the batch: missing input '", name, "'");
-  return it->second;
-}
+// The caller's graphs and, for messages, where each came from (a file name), when known.
+struct GraphList {
+  const std::vector<TensorMap>& graphs;
+  const std::vector<std::string>& sources;
+
+  size_t size() const { return graphs.size(); }
+  std::string label(size_t graph) const {
+    return cat("graph ", graph, " of the batch", graph < sources.size() ? " (" + sources[graph] + ")" : "");
+  }
+  const Tensor& input(size_t graph, const std::string& name) const {
+    auto it = graphs[graph].find(name);
+    if (it == graphs[graph].end()) fail_input(label(graph), ": missing input '", name, "'");
+    return it->second;
+  }
+};
 
 // Rows of every graph's `name`, stacked in graph order (all must share dtype and trailing dims).
-Tensor stack_rows(const std::vector<TensorMap>& graphs, const std::string& name) {
-  const Tensor& first = graph_input(graphs, 0, name);
+Tensor stack_rows(const GraphList& graphs, const std::string& name) {
+  const Tensor& first = graphs.input(0, name);
   Dims shape = first.shape();
   if (shape.empty())
-    fail_input("graph 0 of the batch: input '", name, "' is a scalar, ", first.describe(),
+    fail_input(graphs.label(0), ": input '", name, "' is a scalar, ", first.describe(),
                "; only inputs with one row per node can be batched");
   int64_t rows = 0;
   for (size_t g = 0; g < graphs.size(); ++g) {
-    const Tensor& tensor = graph_input(graphs, g, name);
+    const Tensor& tensor = graphs.input(g, name);
     Dims trailing(tensor.shape().begin() + (tensor.rank() ? 1 : 0), tensor.shape().end());
     Dims expected(shape.begin() + 1, shape.end());
     if (tensor.dtype() != first.dtype() || tensor.rank() != first.rank() || trailing != expected)
-      fail_input("graph ", g, " of the batch: input '", name, "' is ", tensor.describe(), ", graph 0's is ",
+      fail_input(graphs.label(g), ": input '", name, "' is ", tensor.describe(), ", graph 0's is ",
                  first.describe(), " (every graph must have the same dtype and feature width)");
     rows += tensor.dim(0);
   }
@@ -35,7 +45,7 @@ Tensor stack_rows(const std::vector<TensorMap>& graphs, const std::string& name)
   Tensor stacked(first.dtype(), shape);
   char* target = static_cast<char*>(stacked.raw());
   for (size_t g = 0; g < graphs.size(); ++g) {
-    const Tensor& tensor = graph_input(graphs, g, name);
+    const Tensor& tensor = graphs.input(g, name);
     if (tensor.nbytes()) std::memcpy(target, tensor.raw(), tensor.nbytes());
     target += tensor.nbytes();
   }
@@ -51,18 +61,21 @@ bool same_first_dim(const ir::ValueInfo& a, const ir::ValueInfo& b) {
 
 }  // namespace
 
-MergedBatch merge_graphs(const ir::Graph& model, const std::vector<TensorMap>& graphs) {
-  if (graphs.empty()) fail_input("the batch is empty: give at least one graph");
+MergedBatch merge_graphs(const ir::Graph& model, const std::vector<TensorMap>& graph_inputs,
+                         const std::vector<std::string>& graph_sources) {
+  if (graph_inputs.empty()) fail_input("the batch is empty: give at least one graph");
+  const GraphList graphs{graph_inputs, graph_sources};
   const GraphInputRoles roles = find_graph_input_roles(model);
   if (roles.node_features.empty() || roles.edge_index.empty())
     fail_input("batching needs a model with node features and an edge_index input");
   for (size_t g = 0; g < graphs.size(); ++g) {
-    for (const auto& [name, tensor] : graphs[g]) {
+    for (const auto& [name, tensor] : graph_inputs[g]) {
       if (!roles.batch.empty() && name == roles.batch)
-        fail_input("graph ", g, " of the batch: gives '", name, "'; the batch vector is built from the graph list");
+        fail_input(graphs.label(g), ": gives '", name,
+                   "'; the batch vector is built from the graph list: leave it out");
       const bool known = std::any_of(model.inputs.begin(), model.inputs.end(),
                                      [&](const ir::ValueInfo& input) { return input.name == name; });
-      if (!known) fail_input("graph ", g, " of the batch: '", name, "' is not an input of the model");
+      if (!known) fail_input(graphs.label(g), ": '", name, "' is not an input of the model");
     }
   }
 
@@ -73,18 +86,18 @@ MergedBatch merge_graphs(const ir::Graph& model, const std::vector<TensorMap>& g
   merged.graph_ids.resize(count);
   std::vector<int64_t> edge_counts(count);
   for (size_t g = 0; g < count; ++g) {
-    const Tensor& x = graph_input(graphs, g, roles.node_features);
-    if (x.rank() < 1) fail_input("graph ", g, " of the batch: '", roles.node_features, "' is ", x.describe());
+    const Tensor& x = graphs.input(g, roles.node_features);
+    if (x.rank() < 1) fail_input(graphs.label(g), ": '", roles.node_features, "' is ", x.describe());
     merged.node_counts[g] = x.dim(0);
-    const Tensor& edges = graph_input(graphs, g, roles.edge_index);
+    const Tensor& edges = graphs.input(g, roles.edge_index);
     if (edges.rank() != 2 || edges.dim(0) != 2 || !is_integer(edges.dtype()))
-      fail_input("graph ", g, " of the batch: '", roles.edge_index, "' must be an integer [2, E] tensor, got ",
+      fail_input(graphs.label(g), ": '", roles.edge_index, "' must be an integer [2, E] tensor, got ",
                  edges.describe());
     edge_counts[g] = edges.dim(1);
     if (!roles.edge_weight.empty()) {
-      const Tensor& weight = graph_input(graphs, g, roles.edge_weight);
+      const Tensor& weight = graphs.input(g, roles.edge_weight);
       if (weight.rank() != 1 || weight.dim(0) != edge_counts[g])
-        fail_input("graph ", g, " of the batch: '", roles.edge_weight, "' is ", weight.describe(), ", expected one ",
+        fail_input(graphs.label(g), ": '", roles.edge_weight, "' is ", weight.describe(), ", expected one ",
                    "weight per edge (", edge_counts[g], ")");
     }
   }
@@ -110,16 +123,16 @@ MergedBatch merge_graphs(const ir::Graph& model, const std::vector<TensorMap>& g
       int64_t* out = merged_edges.data<int64_t>();
       int64_t at = 0;
       for (size_t g = 0; g < count; ++g) {
-        const Tensor edges = graph_input(graphs, g, name).dtype() == DType::Int64
-                                 ? graph_input(graphs, g, name)
-                                 : cast_tensor(graph_input(graphs, g, name), DType::Int64);
+        const Tensor edges = graphs.input(g, name).dtype() == DType::Int64
+                                 ? graphs.input(g, name)
+                                 : cast_tensor(graphs.input(g, name), DType::Int64);
         const int64_t* in = edges.data<int64_t>();
         const int64_t e = edge_counts[g], n = merged.node_counts[g];
         for (int64_t row = 0; row < 2; ++row)
           for (int64_t i = 0; i < e; ++i) {
             const int64_t v = in[row * e + i];
             if (v < 0 || v >= n)
-              fail_input("graph ", g, " of the batch: ", name, "[", row, ", ", i, "] = ", v,
+              fail_input(graphs.label(g), ": ", name, "[", row, ", ", i, "] = ", v,
                          " is not one of the graph's own nodes [0, ", n, ")");
             out[row * total_edges + at + i] = v + merged.node_offsets[g];
           }

@@ -9,6 +9,7 @@
 // trailing empty graph), and get the model's answer for an empty graph (a pooled sum of 0).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "ir/graph.h"
@@ -27,7 +28,9 @@ struct MergedBatch {
 // missing or extra inputs, feature widths or dtypes that differ between graphs, edge indices
 // outside the graph's own nodes, edge weights not one per edge) and merges them. The model must
 // take node features and edge_index; graphs must not carry a batch input of their own.
-MergedBatch merge_graphs(const ir::Graph& model, const std::vector<TensorMap>& graphs);
+// `graph_sources`, when given, says where each graph came from ("g1.npz"): messages name it too.
+MergedBatch merge_graphs(const ir::Graph& model, const std::vector<TensorMap>& graphs,
+                         const std::vector<std::string>& graph_sources = {});
 
 // The outputs of one call on `merged.inputs`, split per graph (same order as merge_graphs' list).
 std::vector<TensorMap> split_outputs(const ir::Graph& model, const MergedBatch& merged, const TensorMap& outputs);

@@ -1,21 +1,22 @@
 // Batching many small graphs in one call (ExecutionContext::run_batch, runtime/graph_batching.h):
-// the batched results equal running each graph alone within a few ulps (see expect_close), for a
+// the batched results equal running each graph alone within a few ulps (see testing::expect_close), for a
 // node-level model (Cora's GCN) and for graph-level models (mean and add pooling); empty graphs are answered where
 // the answer is defined; bad batches are refused with a message naming the graph.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstring>
-#include <random>
 
 #include "gnnrt/runtime.h"
 #include "runtime/backend.h"
 #include "engine/engine_contents.h"
+#include "graph_batch_test_support.h"
 #include "test_support.h"
 
 namespace gnnrt {
 namespace {
+
+using testing::expect_close;
+using testing::random_graph;
 
 std::shared_ptr<Engine> fixture_engine(const std::string& case_name, const std::string& device = "cpu") {
   BuildConfig config;
@@ -27,43 +28,8 @@ bool same_bytes(const Tensor& a, const Tensor& b) {
   return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }
 
-// Within a few ulps of the values summed, not byte for byte: the dense layers run OpenBLAS SGEMM on
-// all rows at once, and OpenBLAS picks its kernel (a small-matrix one, its blocking, its split
-// over threads) by the matrix size, so a row's dot products may be summed in another order batched
-// than alone; with the AVX-512 kernels the difference reached 6e-6 on values near 1. The sparse
-// parts (aggregation, pooling) are exact.
-void expect_close(const Tensor& actual, const Tensor& expected, const std::string& what) {
-  ASSERT_EQ(actual.shape(), expected.shape()) << what;
-  for (int64_t i = 0; i < actual.numel(); ++i) {
-    const float a = actual.data<float>()[i], e = expected.data<float>()[i];
-    EXPECT_NEAR(a, e, 1.5e-5f * std::max(1.0f, std::abs(e))) << what << ", element " << i;
-  }
-}
-
 int64_t feature_width(const Engine& engine) {
   return engine.contents().model.graph.inputs.at(0).type.shape->at(1).size;
-}
-
-// A random graph of `nodes` nodes (a ring plus random chords) with non-zero features.
-std::map<std::string, Tensor> random_graph(int64_t nodes, int64_t width, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
-  Tensor x(DType::Float32, {nodes, width});
-  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = value(rng) + 0.05f;
-  std::vector<int64_t> src, dst;
-  for (int64_t i = 0; i < nodes && nodes > 1; ++i) {
-    src.push_back(i), dst.push_back((i + 1) % nodes);
-    src.push_back((i + 1) % nodes), dst.push_back(i);
-    const int64_t other = static_cast<int64_t>(rng() % static_cast<uint32_t>(nodes));
-    src.push_back(i), dst.push_back(other);
-  }
-  const int64_t edges = static_cast<int64_t>(src.size());
-  Tensor edge_index(DType::Int64, {2, edges});
-  for (int64_t e = 0; e < edges; ++e) {
-    edge_index.data<int64_t>()[e] = src[static_cast<size_t>(e)];
-    edge_index.data<int64_t>()[edges + e] = dst[static_cast<size_t>(e)];
-  }
-  return {{"x", x}, {"edge_index", edge_index}};
 }
 
 // Alone: the graph with its own batch vector of zeros (one graph), when the model takes one.

@@ -1,4 +1,5 @@
-// gnnrt run: run a model on inputs from .npz/.npy files, write and compare its outputs.
+// gnnrt run: run a model on inputs from .npz/.npy files (one graph, or several as one batch),
+// write and compare its outputs.
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -7,10 +8,12 @@
 #include "commands/precision_flags.h"
 #include "builder/engine_builder.h"
 #include "commands/input_files.h"
+#include "commands/run_graph_batch.h"
 #include "engine/engine_reader.h"
 #include "io/npz.h"
 #include "onnx/importer.h"
 #include "runtime/divergence_check.h"
+#include "runtime/graph_input_checks.h"
 #include "runtime/inference.h"
 #include "runtime/profile_check.h"
 #include "runtime/output_comparison.h"
@@ -115,8 +118,19 @@ int run_command(const RunOptions& options) {
                                    options.verbose ? &std::cerr : nullptr);
   }
   std::unique_ptr<runtime::DeviceBackend> backend = runtime::create_device_backend(device);
-  const runtime::TensorMap inputs = load_input_files(options.input_npz, options.named_inputs);
-  const ir::Model& model = engine.model;
+  const ir::Graph& model = engine.model.graph;
+  std::vector<std::string> input_names;
+  for (const ir::ValueInfo& input : model.inputs) input_names.push_back(input.name);
+  const RunInputs run_inputs = load_run_inputs(options.input_npz, options.named_inputs, input_names);
+  const bool batched = runs_as_batch(model, run_inputs);
+  runtime::MergedBatch merged;
+  if (batched) {
+    merged = runtime::merge_graphs(model, run_inputs.graphs, run_inputs.sources);
+    if (!run_inputs.per_graph_names)
+      std::cerr << "gnnrt: note: no '" << runtime::find_graph_input_roles(model).batch
+                << "' given: the inputs are one graph, and its batch vector of zeros is built\n";
+  }
+  const runtime::TensorMap& inputs = batched ? merged.inputs : run_inputs.graphs.front();
 
   runtime::BindOptions bind_options;
   bind_options.allow_cast = options.allow_cast;
@@ -127,18 +141,27 @@ int run_command(const RunOptions& options) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   for (const std::string& note : result.notes) std::cerr << "gnnrt: note: " << note << "\n";
 
-  for (const ir::ValueInfo& output : model.graph.outputs)
-    std::cout << "output " << output.name << ": " << result.outputs.at(output.name).describe() << "\n";
-  std::cout << "ran on " << device << " in " << milliseconds << " ms\n";
+  // Every output under the name it is written and compared with: per graph (out_3) for several graphs.
+  io::NamedTensors named;
+  if (batched) {
+    const std::vector<io::NamedTensors> per_graph =
+        graph_outputs(model, merged, result.outputs, run_inputs.per_graph_names);
+    for (const io::NamedTensors& graph : per_graph) named.insert(named.end(), graph.begin(), graph.end());
+    if (run_inputs.per_graph_names)
+      print_batch_summary(std::cout, model, run_inputs, merged, per_graph, device, milliseconds);
+  } else {
+    for (const ir::ValueInfo& output : model.outputs) named.emplace_back(output.name, result.outputs.at(output.name));
+  }
+  if (!run_inputs.per_graph_names) {
+    for (const auto& [name, tensor] : named) std::cout << "output " << name << ": " << tensor.describe() << "\n";
+    std::cout << "ran on " << device << " in " << milliseconds << " ms\n";
+  }
 
   if (!options.output_path.empty()) {
-    io::NamedTensors named;
-    for (const ir::ValueInfo& output : model.graph.outputs)
-      named.emplace_back(output.name, result.outputs.at(output.name));
     io::write_npz(options.output_path, named);
     std::cout << "wrote " << options.output_path << "\n";
   }
-  if (!options.compare_path.empty()) return compare_outputs(options, result.outputs);
+  if (!options.compare_path.empty()) return compare_outputs(options, runtime::TensorMap(named.begin(), named.end()));
   return 0;
 }
 
@@ -151,16 +174,22 @@ void add_run_command(CLI::App& app, int& exit_code) {
                       "ONNX model exported from PyG (torch.onnx.export); built in memory, as gnnrt build would");
   command->add_option("--engine", options->engine_path, "Engine file written by gnnrt build");
   command->add_option("--inputs", options->input_npz,
-                      "An .npz holding one array per model input, named as the model's inputs (repeatable)");
+                      "An .npz holding one array per model input, named as the model's inputs. Repeatable: "
+                      "one graph each, run as one batch (files with no array name in common are pieces of one "
+                      "graph instead); an .npz whose arrays are named per graph (x_0, edge_index_0, x_1, ...) "
+                      "holds several");
   command->add_option("--input", options->named_inputs, "One input as name=file.npy (repeatable)");
-  command->add_option("--output", options->output_path, "Write the outputs to this .npz, one array per output");
+  command->add_option("--output", options->output_path,
+                      "Write the outputs to this .npz, one array per output (per output and graph for several "
+                      "graphs: out_0, out_1, ...)");
   command->add_option("--device", options->device,
                       "cpu, cuda, or auto (with --onnx: cuda when a usable GPU is present; with --engine: the "
                       "engine's device)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
   command->add_option("--compare", options->compare_path,
-                      "Reference .npz to compare the outputs with; exit code 3 on a mismatch");
+                      "Reference .npz to compare the outputs with, arrays named as --output writes them; exit code "
+                      "3 on a mismatch");
   command->add_option("--rtol", options->rtol, "Relative tolerance for --compare")->capture_default_str();
   command->add_option("--atol", options->atol, "Absolute tolerance for --compare")->capture_default_str();
   command->add_option("--check-against", options->check_against,
@@ -174,6 +203,13 @@ void add_run_command(CLI::App& app, int& exit_code) {
                       "shape_simplification, dead_code_elimination, ...");
   add_precision_flags(command, options->precision);
   command->add_flag("--verbose,-v", options->verbose, "Say what the importer, each optimisation pass and the runtime do");
+  command->footer(
+      "Several graphs (molecules) run as one batch, as PyG's DataLoader batches them: merged into one disjoint "
+      "union, the batch vector built (give none), run once; node-level outputs come back as each graph's rows, "
+      "pooled ones as one row per graph. Graphs may have no nodes.\n"
+      "  gnnrt run --onnx M.onnx --inputs g0.npz --inputs g1.npz --output out.npz   # writes out_0, out_1\n"
+      "  gnnrt run --onnx M.onnx --inputs graphs.npz   # x_0, edge_index_0, x_1, edge_index_1, ...\n"
+      "A model that takes 'batch', given one graph without it, runs it as one graph (as PyG does with batch=None).\n");
   command->callback([options, &exit_code] { exit_code = run_command(*options); });
 }
 
