@@ -4,7 +4,7 @@
 //
 // SpMM runs rows in parallel; each row is summed by one thread in CSR order, so results are
 // bit-identical whatever the thread count. Every index is checked before it is used.
-#include <omp.h>
+#include "core/openmp.h"
 
 #include <algorithm>
 #include <limits>
