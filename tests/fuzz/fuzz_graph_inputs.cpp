@@ -50,16 +50,16 @@ struct LoadedModel {
 std::vector<LoadedModel>& models() {
   static std::vector<LoadedModel> loaded = [] {
     std::vector<LoadedModel> result;
+    result.reserve(kModelCount);  // an executor refers to its engine's graph: no reallocation
     for (const ModelSpec& spec : kModels) {
       builder::BuildOptions options;
       options.profile.max_nodes = spec.max_nodes;
       options.profile.max_edges = spec.max_edges;
       options.profile.max_graphs = spec.max_graphs;
-      LoadedModel model;
+      LoadedModel& model = result.emplace_back();
       model.engine = builder::build_engine(
           onnx_import::import_onnx_file(std::string(GNNRT_FIXTURES_DIR) + "/" + spec.onnx), options);
       model.executor = std::make_unique<runtime::Executor>(model.engine.model.graph, nullptr);
-      result.push_back(std::move(model));
     }
     return result;
   }();

@@ -38,9 +38,15 @@ MODELS = [
 DTYPES = {"<f4": 1, "<f2": 2, "<f8": 4, "|i1": 5, "|u1": 6, "<i2": 7, "<i4": 8, "<i8": 9, "|b1": 10}
 
 
+# The Cora and CiteSeer models repeat the GCN variants' structure with 0.1 to 1 MB of weights,
+# which only slows every mutation down.
+LARGE_CASES = {"gcn_cora", "gcn3_citeseer"}
+
+
 def fixture_models():
     for model in sorted(FIXTURES.glob("*/*/model.onnx")):
-        yield model
+        if model.parent.parent.name not in LARGE_CASES:
+            yield model
 
 
 def onnx_seeds(out):
@@ -68,7 +74,7 @@ def npz_members(path):
 def npy_seeds(out):
     for sample in sorted(NPY_SAMPLES.glob("*.np[yz]")):
         (out / sample.name).write_bytes(sample.read_bytes())
-    for archive in sorted(FIXTURES.glob("*/g1.*.npz")) + sorted(FIXTURES.glob("gcn_cora/*.npz")):
+    for archive in sorted(FIXTURES.glob("*/g1.*.npz")) + sorted(FIXTURES.glob("gcn_cora/[!g]*.npz")):
         stem = f"{archive.parent.name}_{archive.stem.replace('.', '_')}"
         (out / f"{stem}.npz").write_bytes(archive.read_bytes())
         for member, data in npz_members(archive):
