@@ -17,6 +17,8 @@ packages=(
   zlib1g-dev                          # the engine file checksum (CRC-32)
   libopenblas-dev                     # CPU GEMM for MatMul/Gemm
   libflatbuffers-dev flatbuffers-compiler  # the engine file's schema'd metadata
+  clang libclang-rt-dev libomp-dev llvm    # sanitizer builds and libFuzzer targets (scripts/hardening.sh)
+  python3                             # the fuzz targets' seed corpora (tests/fuzz/make_seed_corpus.py)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -21,6 +21,11 @@ enum class Device : uint8_t { Host, Cuda };
 int64_t element_count(const Dims& shape);
 std::string shape_to_string(const Dims& shape);  // "[2, 10556]"
 
+// The most bytes one host tensor may take (default: no limit but the system's). Past it, or when
+// the system refuses, allocating fails with InvalidInput "out of host memory allocating ...". A
+// long-lived service can bound what one request may take; the fuzz targets bound it too.
+void set_host_allocation_limit(size_t bytes);
+
 class Tensor {
  public:
   Tensor() = default;

@@ -1,6 +1,7 @@
 #include "gnnrt/tensor.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -9,6 +10,12 @@
 #include "core/half.h"
 
 namespace gnnrt {
+
+namespace {
+std::atomic<size_t> host_allocation_limit{std::numeric_limits<size_t>::max()};
+}  // namespace
+
+void set_host_allocation_limit(size_t bytes) { host_allocation_limit.store(bytes, std::memory_order_relaxed); }
 
 int64_t element_count(const Dims& shape) {
   int64_t count = 1;
@@ -36,6 +43,8 @@ Tensor::Tensor(DType dtype, Dims shape) : dtype_(dtype), shape_(std::move(shape)
   if (static_cast<uint64_t>(numel_) > std::numeric_limits<size_t>::max() / 64 / std::max<size_t>(dtype_size(dtype), 1))
     fail_input("tensor ", describe(), " is too large to allocate");
   const size_t bytes = nbytes();
+  if (const size_t limit = host_allocation_limit.load(std::memory_order_relaxed); bytes > limit)
+    fail_input("out of host memory allocating ", describe(), " (", bytes, " bytes; the limit is ", limit, ")");
   // 64-byte alignment suits SIMD loads and the engine's aligned weight sections.
   const size_t rounded = ((bytes + 63) / 64) * 64;
   void* memory = rounded == 0 ? nullptr : std::aligned_alloc(64, rounded);

@@ -31,11 +31,11 @@ std::optional<Tensor> row_bias(const Tensor* tensor, int64_t width, float scale)
 
 // Turns node i into a Linear when it is a MatMul/Gemm with a weight initializer; false otherwise.
 bool convert_to_linear(ir::Graph& graph, size_t i, std::set<std::string>& taken) {
-  const DataflowIndex index(graph);
   ir::Node& node = graph.nodes[i];
   if (!node.domain.empty() || (node.op_type != "MatMul" && node.op_type != "Gemm") || node.inputs.size() < 2 ||
       node.outputs.size() != 1)
     return false;
+  const DataflowIndex index(graph);  // only for candidates: made for every node, the pass was quadratic
   const Tensor* b = index.initializer(node.inputs[1]);
   const auto x = index.dims_of(node.inputs[0]);
   const auto x_type = index.type_of(node.inputs[0]);

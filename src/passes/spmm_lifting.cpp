@@ -1,5 +1,7 @@
 #include "passes/spmm_lifting.h"
 
+#include <optional>
+
 #include "backends/op_shapes/sparse.h"
 #include "passes/dataflow.h"
 #include "passes/sparse_rewrites.h"
@@ -149,10 +151,14 @@ std::string insert_positions(ir::Graph& graph, size_t& position, const std::stri
 PassResult SpmmLifting::run(ir::Graph& graph, PassContext& context) {
   PassResult result;
   std::set<std::string> taken = taken_names(graph);
+  // The index is made again only after the graph changed: once per node made the pass quadratic
+  // in the node count (seconds for a few hundred nodes in a sanitizer build).
+  std::optional<DataflowIndex> index;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    const DataflowIndex index(graph);
-    const std::optional<Aggregation> match = match_aggregation(index, graph.nodes[i]);
+    if (!index) index.emplace(graph);
+    const std::optional<Aggregation> match = match_aggregation(*index, graph.nodes[i]);
     if (!match) continue;
+    index.reset();
     const std::string scatter_name = graph.nodes[i].name;
     const bool segment_sum = match->src.empty();
     const std::string src = segment_sum ? insert_positions(graph, i, match->dst, scatter_name, taken) : match->src;

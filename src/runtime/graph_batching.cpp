@@ -69,7 +69,8 @@ MergedBatch merge_graphs(const ir::Graph& model, const std::vector<TensorMap>& g
   if (roles.node_features.empty() || roles.edge_index.empty())
     fail_input("batching needs a model with node features and an edge_index input");
   for (size_t g = 0; g < graphs.size(); ++g) {
-    for (const auto& [name, tensor] : graph_inputs[g]) {
+    for (const auto& entry : graph_inputs[g]) {
+      const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture those
       if (!roles.batch.empty() && name == roles.batch)
         fail_input(graphs.label(g), ": gives '", name,
                    "'; the batch vector is built from the graph list: leave it out");

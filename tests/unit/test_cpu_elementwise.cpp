@@ -1,7 +1,7 @@
 // Tests of the CPU element-wise kernels and the broadcasting helper, against values computed by
 // hand or by an independent naive loop.
 #include <gtest/gtest.h>
-#include <omp.h>
+#include "core/openmp.h"
 
 #include <cmath>
 #include <functional>

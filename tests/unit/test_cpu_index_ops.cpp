@@ -1,7 +1,7 @@
 // Tests of the CPU indexing kernels (index_ops.cpp): hand-computed cases, index validation,
 // comparisons with naive loops, and bit-exact determinism across thread counts.
 #include <gtest/gtest.h>
-#include <omp.h>
+#include "core/openmp.h"
 
 #include <cmath>
 #include <cstring>

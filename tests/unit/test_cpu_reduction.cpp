@@ -1,7 +1,7 @@
 // Tests of the CPU reduction and normalisation kernels, against hand-computed values and an
 // independent naive reduction loop.
 #include <gtest/gtest.h>
-#include <omp.h>
+#include "core/openmp.h"
 
 #include <cmath>
 #include <cstring>

@@ -25,6 +25,8 @@ std::string cli_path() {
   return from_environment ? from_environment : GNNRT_CLI_PATH;
 }
 
+std::filesystem::path bad_inputs_dir() { return fixtures_dir().parent_path() / "bad_inputs"; }
+
 std::string npy_samples_dir() { return std::string(GNNRT_SOURCE_DIR) + "/tests/data/npy/"; }
 
 std::string FixtureRow::test_name() const {

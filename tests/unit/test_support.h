@@ -22,6 +22,9 @@ namespace gnnrt::testing {
 std::filesystem::path fixtures_dir();
 std::string cli_path();
 
+// The bad-input corpus (tests/bad_inputs/): beside the fixtures, so GNNRT_FIXTURES_DIR moves both.
+std::filesystem::path bad_inputs_dir();
+
 // The hand-made and numpy-written .npy/.npz samples (tests/data/npy/), with a trailing '/'.
 std::string npy_samples_dir();
 

@@ -2,7 +2,7 @@
 // skewed source degrees (power law) or skewed in- and out-degrees (Chung-Lu), real (non-zero)
 // features, molecule batches shaped as PyG makes them, and the named workloads' sizes.
 #include <gtest/gtest.h>
-#include <omp.h>
+#include "core/openmp.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,7 +1,7 @@
 // gnnrt bench: trtexec-style performance summary of one model on one graph (a named synthetic
 // workload, or an npz of inputs): latency per phase (GPU compute with the graph bound or cached,
 // cold, copies, end to end), throughput, peak device memory, per-node profile, and JSON.
-#include <omp.h>
+#include "core/openmp.h"
 
 #include <chrono>
 #include <fstream>

@@ -15,7 +15,7 @@
 //   });
 #pragma once
 
-#include <omp.h>
+#include "core/openmp.h"
 
 #include <algorithm>
 #include <cstdint>

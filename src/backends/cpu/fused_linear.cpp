@@ -1,11 +1,9 @@
 // CPU reference kernel of gnnrt.Linear (semantics: backends/op_shapes/fused_linear.h): OpenBLAS
-// SGEMM, then bias and activation; 16-bit operands are widened to fp32 first and the result
+// SGEMM (in row blocks past 2^31 - 1 nodes), then bias and activation; 16-bit operands are widened to fp32 first and the result
 // rounded once.
-#include <cblas.h>
-
 #include <algorithm>
 
-#include "backends/cpu/blas_core.h"
+#include "backends/cpu/blas_gemm.h"
 #include "backends/cpu/kernel_registry.h"
 #include "backends/op_shapes/fused_linear.h"
 
@@ -22,11 +20,8 @@ std::vector<Tensor> linear_kernel(const ir::Node& node, const KernelInputs& inpu
   float* out = y.data<float>();
   const int64_t m = layout.rows, n = layout.width, k = layout.inner;
   if (y.numel() > 0) {
-    ensure_blas_kernels();
     if (k > 0)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(n),
-                  static_cast<blasint>(k), 1.0f, x.data<float>(), static_cast<blasint>(k), w.data<float>(),
-                  static_cast<blasint>(n), 0.0f, out, static_cast<blasint>(n));
+      blas_gemm(/*trans_b=*/false, m, n, k, 1.0f, x.data<float>(), w.data<float>(), 0.0f, out);  // any row count
     else
       std::fill(out, out + y.numel(), 0.0f);
   }

@@ -8,7 +8,7 @@
 //   * results are bit-identical whatever the thread count: work is split so that each output
 //     element is produced by exactly one thread, which applies its updates in index order
 //     (no float atomics, no per-thread partial sums).
-#include <omp.h>
+#include "core/openmp.h"
 
 #include <algorithm>
 #include <cstring>

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "backends/cpu/blas_core.h"
+#include "backends/cpu/blas_gemm.h"
 #include "backends/cpu/kernel_registry.h"
 #include "backends/op_shapes/linear_algebra.h"
 #include "core/dispatch.h"
@@ -65,6 +66,11 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
   const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n, ldc = n;
   const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    // Past 2^31 - 1 rows (nodes), A's rows go to OpenBLAS in blocks (blas_gemm.h).
+    if (!trans_a && !fits_blas_int({m}) && fits_blas_int({n, k, ldb})) {
+      blas_gemm(trans_b, m, n, k, static_cast<T>(alpha), a, b, static_cast<T>(beta), c);
+      return;
+    }
     if (fits_blas_int({m, n, k, lda, ldb, ldc})) {
       ensure_blas_kernels();
       if constexpr (std::is_same_v<T, float>)

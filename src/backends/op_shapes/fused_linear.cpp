@@ -1,5 +1,8 @@
 #include "backends/op_shapes/fused_linear.h"
 
+#include <cstdint>
+#include <limits>
+
 namespace gnnrt::op_shapes {
 
 LinearLayout linear_layout(const ir::Node& node, const KernelInputs& inputs) {
@@ -16,6 +19,11 @@ LinearLayout linear_layout(const ir::Node& node, const KernelInputs& inputs) {
   layout.rows = x.dim(0);
   layout.inner = x.dim(1);
   layout.width = weight.dim(1);
+  // Any number of rows (nodes) runs; the widths go to BLAS libraries as 32-bit integers.
+  constexpr int64_t kMaxWidth = std::numeric_limits<int32_t>::max();
+  if (layout.inner > kMaxWidth || layout.width > kMaxWidth)
+    fail_input(node.describe(), ": W ", weight.describe(), " is wider than the ", kMaxWidth,
+               " columns a GEMM call takes (int32 sizes)");
   if (const Tensor* bias = optional_input(inputs, kBias)) {
     if (bias->dtype() != dtype || bias->rank() != 1 || bias->dim(0) != layout.width)
       fail_input(node.describe(), ": bias ", bias->describe(), " must be [", layout.width, "] of X's dtype");

@@ -36,7 +36,8 @@ CsrFromCooLayout csr_from_coo_layout(const ir::Node& node, const KernelInputs& i
                dense_shape.describe());
   layout.num_rows = shape[0];
   if (layout.num_rows >= std::numeric_limits<int32_t>::max())
-    fail_input(node.describe(), ": ", layout.num_rows, " rows is more than a CSR matrix with int32 indices holds");
+    fail_input(node.describe(), ": ", layout.num_rows, " rows (nodes) is more than the ",
+               std::numeric_limits<int32_t>::max() - 1, " a CSR matrix with int32 offsets holds");
   if (const Tensor* values = optional_input(inputs, kValues)) {
     require_vector(node, *values, DType::Float32, "values");
     if (values->dim(0) != layout.num_edges)
