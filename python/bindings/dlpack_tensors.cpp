@@ -79,7 +79,8 @@ Tensor tensor_from_array(const InputArray& array, const std::string& name) {
                  array.device_type(), "); move it to the CPU or a CUDA GPU");
   }
   std::shared_ptr<void> owner(new InputArray(array), release_array);
-  return Tensor::view(dtype, std::move(shape), std::move(owner), array.data(), device);
+  // const_cast: the Tensor type has no read-only view; the runtime only reads its inputs.
+  return Tensor::view(dtype, std::move(shape), std::move(owner), const_cast<void*>(array.data()), device);
 }
 
 nb::object array_from_tensor(const Tensor& tensor, Framework framework, int cuda_device) {

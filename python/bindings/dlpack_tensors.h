@@ -14,8 +14,9 @@ namespace gnnrt::python {
 
 namespace nb = nanobind;
 
-// Any C-contiguous DLPack array; nanobind makes a contiguous copy of a strided one first.
-using InputArray = nb::ndarray<nb::c_contig>;
+// Any C-contiguous DLPack array, read-only (gnnrt never writes its inputs, and read-only numpy
+// arrays are accepted); nanobind makes a contiguous copy of a strided one first.
+using InputArray = nb::ndarray<nb::ro, nb::c_contig>;
 
 // Where outputs go: the caller's own kind of array.
 enum class Framework : int { Numpy = 0, Torch = 1, DLPack = 2 };

@@ -53,4 +53,5 @@ def current_stream(cuda_device: int) -> int:
     torch = _torch()
     if torch is None:
         return 0
-    return torch.cuda.current_stream(cuda_device).cuda_stream
+    raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)  # no Stream object per call
+    return raw(cuda_device) if raw is not None else torch.cuda.current_stream(cuda_device).cuda_stream
