@@ -175,11 +175,10 @@ def _close(actual, expected, precision: str) -> tuple[bool, float]:
     return same_nans and bool(torch.allclose(actual, expected, atol=1e-4, rtol=1e-3, equal_nan=True)), error
 
 
-def partition(module: torch.fx.GraphModule, example: list, unsupported: dict[str, str], *, min_block_size: int,
-              torch_executed_ops: list[str], precision: str, folder: str) -> Partitioned:
-    """Replaces the blocks gnnrt supports by EngineBlocks; the result is called like `module`."""
-    _give_each_user_its_sizes(module)
-    refused: dict[torch.fx.Node, str] = {}
+def _refusals(module: torch.fx.GraphModule, unsupported: dict[str, str],
+              torch_executed_ops: list[str]) -> dict[torch.fx.Node, str]:
+    """The nodes that must run in PyTorch, with the reason."""
+    refused = {}
     for node in module.graph.nodes:
         if node.op != "call_function":
             continue
@@ -187,58 +186,71 @@ def partition(module: torch.fx.GraphModule, example: list, unsupported: dict[str
             refused[node] = f"gnnrt does not support it: {unsupported[node.name]}"
         elif matches(op_name(node), torch_executed_ops):
             refused[node] = "listed in torch_executed_ops"
+    return refused
 
+
+class _BlockRefused(Exception):
+    """This block stays in PyTorch; the message is the reason."""
+
+
+def _engine_block(fused: torch.fx.GraphModule, call: torch.fx.Node, recorded: dict, precision: str,
+                  folder: str) -> tuple[EngineBlock, Block]:
+    """The engine that replaces the block `call` runs, built and checked on the example call."""
+    name = str(call.target)
+    submodule = getattr(fused, name)
+    outputs, returns_tuple = _block_inputs_outputs(fused, call)
+    if not all(_tensor_valued(a) for a in call.args) or not all(_tensor_valued(o) for o in outputs):
+        raise _BlockRefused("its block passes a symbolic size or a non-tensor value across its boundary")
+    args, expected = recorded[name]
+    try:
+        os.makedirs(os.path.join(folder, name), exist_ok=True)
+        path = _export_block(submodule, args, len(outputs), os.path.join(folder, name))
+        engine = EngineBlock(EngineRunner(path, precision), [f"in{i}" for i in range(len(args))],
+                             [f"out{i}" for i in range(len(outputs))], returns_tuple)
+        actual = engine(*args)
+    except Exception as failure:  # noqa: BLE001: a block gnnrt cannot take stays in PyTorch
+        raise _BlockRefused(f"its block could not be exported or built ({first_line(failure)})") from failure
+    pairs = zip(actual, expected) if returns_tuple else [(actual, expected)]
+    checks = [_close(a, e, precision) for a, e in pairs]
+    error = max((difference for _, difference in checks), default=0.0)
+    if not all(ok for ok, _ in checks):
+        raise _BlockRefused(f"its engine's result differs from PyTorch's on the example call (max abs {error:.3g})")
+    ops = [op_name(n) for n in submodule.graph.nodes if is_compute(n)]
+    device = "cuda" if any(a.is_cuda for a in args) else "cpu"
+    return engine, Block(name, ops, path, device, error)
+
+
+def partition(module: torch.fx.GraphModule, example: list, unsupported: dict[str, str], *, min_block_size: int,
+              torch_executed_ops: list[str], precision: str, folder: str) -> Partitioned:
+    """Replaces the blocks gnnrt supports by EngineBlocks; the result is called like `module`."""
+    _give_each_user_its_sizes(module)
+    refused = _refusals(module, unsupported, torch_executed_ops)
     partitioner = CapabilityBasedPartitioner(module, _Supported(refused), allows_single_node_partition=True)
     candidates = []
     for proposal in partitioner.propose_partitions():
         nodes = [n for n in module.graph.nodes if n in proposal.nodes]  # graph order
         compute = [n for n in nodes if is_compute(n)]
-        if not compute:
-            continue
-        if len(compute) < min_block_size:
+        if len(compute) >= min_block_size:
+            candidates.append(nodes)
+        else:
             for n in compute:
                 refused[n] = f"its block has {len(compute)} op(s), fewer than min_block_size={min_block_size}"
-            continue
-        candidates.append(nodes)
 
     result = Partitioned(module)
-    fused = partitioner.fuse_partitions([Partition(nodes=nodes) for nodes in candidates]) if candidates else module
-    result.module = fused
+    if candidates:
+        result.module = partitioner.fuse_partitions([Partition(nodes=nodes) for nodes in candidates])
+    fused = result.module
     calls = [n for n in fused.graph.nodes if n.op == "call_module" and str(n.target).startswith("fused_")]
     recorded = _record_block_calls(fused, example, {str(c.target) for c in calls}) if calls else {}
     for call in calls:
-        name = str(call.target)
-        submodule = getattr(fused, name)
-        ops = [op_name(n) for n in submodule.graph.nodes if is_compute(n)]
-        outputs, returns_tuple = _block_inputs_outputs(fused, call)
-        reason = None
-        if not all(_tensor_valued(a) for a in call.args) or not all(_tensor_valued(o) for o in outputs):
-            reason = "its block passes a symbolic size or a non-tensor value across its boundary"
-        block_folder = os.path.join(folder, name)
-        if reason is None:
-            args, expected = recorded[name]
-            try:
-                os.makedirs(block_folder, exist_ok=True)
-                path = _export_block(submodule, args, len(outputs), block_folder)
-                runner = EngineRunner(path, precision)
-                block = EngineBlock(runner, [f"in{i}" for i in range(len(args))],
-                                    [f"out{i}" for i in range(len(outputs))], returns_tuple)
-                actual = block(*args)
-                pairs = zip(actual, expected) if returns_tuple else [(actual, expected)]
-                checks = [_close(a, e, precision) for a, e in pairs]
-                error = max((c[1] for c in checks), default=0.0)
-                if not all(c[0] for c in checks):
-                    reason = f"its engine's result differs from PyTorch's on the example call (max abs {error:.3g})"
-            except Exception as failure:  # noqa: BLE001: a block gnnrt cannot take stays in PyTorch
-                reason = f"its block could not be exported or built ({first_line(failure)})"
-        if reason is not None:
-            result.fallbacks += [Fallback(n.name, op_name(n), reason) for n in submodule.graph.nodes if is_compute(n)]
+        try:
+            engine, block = _engine_block(fused, call, recorded, precision, folder)
+        except _BlockRefused as refusal:
+            result.fallbacks += [Fallback(n.name, op_name(n), str(refusal))
+                                 for n in getattr(fused, str(call.target)).graph.nodes if is_compute(n)]
             continue
-        setattr(fused, name, block)
-        result.blocks.append(Block(name, ops, path, "cuda" if any(a.is_cuda for a in args) else "cpu", error))
-
-    for node, reason in refused.items():
-        if is_compute(node):
-            result.fallbacks.append(Fallback(node.name, op_name(node), reason))
+        setattr(fused, block.name, engine)
+        result.blocks.append(block)
+    result.fallbacks += [Fallback(n.name, op_name(n), reason) for n, reason in refused.items() if is_compute(n)]
     fused.recompile()
     return result
