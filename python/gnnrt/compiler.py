@@ -114,11 +114,11 @@ class CompiledModule(torch.nn.Module):
             missing = [name for name in self._input_names if name not in given]
             extra = [name for name in given if name not in self._input_names]
             if missing or extra:
+                problems = ([f"lacks {', '.join(missing)}"] if missing else []) + \
+                           ([f"also gives {', '.join(extra)}"] if extra else [])
                 raise ValueError(f"{self.model_name} was compiled with the arguments {', '.join(self._input_names)}; "
-                                 f"this call {'lacks ' + ', '.join(missing) if missing else ''}"
-                                 f"{'; ' if missing and extra else ''}"
-                                 f"{'also gives ' + ', '.join(extra) if extra else ''}: compile it again with "
-                                 "example_inputs of this form")
+                                 f"this call {' and '.join(problems)}: compile it again with example_inputs of this "
+                                 "form")
         return {name: given[name] for name in self._engine_inputs}
 
     def forward(self, *args, **kwargs):

@@ -156,3 +156,12 @@ def test_what_cannot_be_exported_is_explained():
         gnnrt.compile(ReturnsADict().eval(), (inputs["x"],))
     with pytest.raises(gnnrt.CompileError, match="precision"):
         gnnrt.compile(ReturnsADict().eval(), (inputs["x"], inputs["edge_index"]), precision="int8")
+
+
+def test_edge_weight_model_compiles_and_every_argument_is_required():
+    model = fixture_model("gcn_edge_weight")  # forward(x, edge_index, edge_weight)
+    inputs = as_torch(fixture_inputs("gcn_edge_weight", "g0"))
+    compiled = gnnrt.compile(model, inputs)
+    torch.testing.assert_close(compiled(**inputs), pyg(model, inputs), atol=ATOL, rtol=RTOL)
+    with pytest.raises(TypeError, match="edge_weight"):
+        compiled(inputs["x"], inputs["edge_index"])
