@@ -33,12 +33,17 @@ if ! $package_only; then
 fi
 
 echo "== pip install . (the gnnrt package, built in $build_dir)"
-# The build folder's own settings, so that pip's configure keeps them (no rebuild of the library).
+# The build folder's own settings, so that pip's configure keeps them (no rebuild of the library),
+# and the build tool of its generator (scikit-build-core would otherwise name Ninja).
 if [ -f "$build_dir/CMakeCache.txt" ]; then
   export CMAKE_GENERATOR=$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$build_dir/CMakeCache.txt")
   export GNNRT_CUDA=$(sed -n 's/^GNNRT_CUDA:STRING=//p' "$build_dir/CMakeCache.txt")
 fi
+case "${CMAKE_GENERATOR:-}" in
+  Ninja*) make_program=$(command -v ninja) ;;
+  *) make_program=$(command -v make) ;;
+esac
 export CMAKE_BUILD_PARALLEL_LEVEL=${JOBS:-$(nproc)}
-pip install -q --no-build-isolation --no-deps --force-reinstall \
-  -C build-dir="$build_dir" -C cmake.define.GNNRT_BUILD_TESTS=ON .
+pip install -q --no-build-isolation --no-deps --force-reinstall -C build-dir="$build_dir" \
+  -C cmake.define.GNNRT_BUILD_TESTS=ON -C cmake.define.CMAKE_MAKE_PROGRAM="$make_program" .
 "$venv/bin/python" -c "import gnnrt; print('== gnnrt', gnnrt.__version__, 'in $venv, CUDA backend:', gnnrt.built_with_cuda)"

@@ -105,9 +105,10 @@ class ExecutionContext {
 
   // CUDA contexts: a cudaStream_t of the caller's (a framework's current stream, as TensorRT's
   // enqueueV3 takes one) that later calls are ordered after: each call's device work starts once the
-  // work queued on `stream` before the call is done, so inputs written there are complete. A call
-  // still returns with its own work finished, so its outputs may be used on any stream. nullptr (the
-  // default): the caller has finished writing the inputs before the call. Ignored on the CPU.
+  // work queued on `stream` before the call is done, so inputs written there are complete. nullptr
+  // is CUDA's legacy default stream, as everywhere in CUDA. A call still returns with its own work
+  // finished, so its outputs may be used on any stream. Until set_stream is called, calls wait for
+  // nothing (the caller has finished writing the inputs). Ignored on the CPU.
   void set_stream(void* cuda_stream);
 
  private:

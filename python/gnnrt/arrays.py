@@ -49,9 +49,9 @@ def detached(inputs: dict) -> dict:
 
 
 def current_stream(cuda_device: int) -> int:
-    """torch's current stream on `cuda_device`, as a cudaStream_t value (0: the default stream)."""
+    """torch's current stream on `cuda_device`, as a cudaStream_t value (0: the legacy default stream)."""
     torch = _torch()
-    if torch is None:
+    if torch is None or not torch.cuda.is_initialized():
         return 0
     raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)  # no Stream object per call
     return raw(cuda_device) if raw is not None else torch.cuda.current_stream(cuda_device).cuda_stream

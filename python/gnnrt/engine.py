@@ -120,11 +120,13 @@ class ExecutionContext:
     def run_classified(self, inputs: dict, kind: CallKind) -> dict:
         """run() for a caller that classified the inputs already (gnnrt.compile's modules)."""
         on_device = kind.cuda_device >= 0 and kind.framework == TORCH
-        if kind.cuda_device >= 0:
-            if self.engine.device != "cuda":
-                raise ValueError("the inputs are on the GPU but this engine was built for the CPU; move them with "
-                                 ".cpu() or build the engine with device='cuda'")
-            self._native.set_stream(current_stream(kind.cuda_device))
+        if kind.cuda_device >= 0 and self.engine.device != "cuda":
+            raise ValueError("the inputs are on the GPU but this engine was built for the CPU; move them with "
+                             ".cpu() or build the engine with device='cuda'")
+        if self.engine.device == "cuda":
+            # Every call names a stream that is alive now: torch's current one (0, the legacy default
+            # stream, when torch is not in use), so no call waits on a stream destroyed since.
+            self._native.set_stream(current_stream(max(kind.cuda_device, 0)))
         if on_device != self._outputs_on_device:
             self._native.set_outputs_on_device(on_device)
             self._outputs_on_device = on_device

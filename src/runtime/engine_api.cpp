@@ -1,4 +1,5 @@
 // The public Engine / ExecutionContext API over the builder, the engine file and the executor.
+#include <optional>
 #include <utility>
 
 #include "builder/engine_builder.h"
@@ -68,13 +69,13 @@ struct ExecutionContext::State {
   runtime::StructureCache structure_cache;
   bool cuda_graphs = false;
   bool outputs_on_device = false;
-  void* stream = nullptr;  // the caller's CUDA stream that calls wait for (set_stream)
+  std::optional<void*> stream;  // the caller's CUDA stream that calls wait for (set_stream)
 
   runtime::RunOptions run_options() {
     runtime::RunOptions options;
     options.cuda_graph = cuda_graphs && backend;
     options.outputs_on_device = outputs_on_device && backend;
-    if (backend && stream) backend->wait_for_stream(stream);  // called once per run, before any device work
+    if (backend && stream) backend->wait_for_stream(*stream);  // once per run, before any device work
     return options;
   }
 };
@@ -97,7 +98,7 @@ GraphBinding ExecutionContext::bind_graph(const std::map<std::string, Tensor>& i
   const engine::EngineContents& engine = state_->engine->contents();
   runtime::BoundInputs bound = runtime::bind_inputs(engine.model.graph, inputs, {});
   runtime::check_inputs_in_profile(engine.profile, engine.model.graph, bound.tensors);
-  if (state_->backend && state_->stream) state_->backend->wait_for_stream(state_->stream);
+  if (state_->backend && state_->stream) state_->backend->wait_for_stream(*state_->stream);
   GraphBinding binding;
   binding.entry_ = state_->executor->run_structure(bound.tensors);
   return binding;

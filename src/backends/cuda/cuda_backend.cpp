@@ -214,7 +214,7 @@ class CudaBackend final : public runtime::DeviceBackend {
 
   void wait_for_stream(void* stream) override {
     // An event recorded on the caller's stream, waited for on ours: no host synchronisation.
-    if (!stream || stream == stream_) return;
+    if (stream == stream_) return;
     if (!stream_ready_) GNNRT_CUDA_CHECK(cudaEventCreateWithFlags(&stream_ready_, cudaEventDisableTiming));
     GNNRT_CUDA_CHECK(cudaEventRecord(stream_ready_, static_cast<cudaStream_t>(stream)));
     GNNRT_CUDA_CHECK(cudaStreamWaitEvent(stream_, stream_ready_, 0));
