@@ -21,6 +21,9 @@ For every workload this script
     torch.compile of the PyG model (where eager fits in memory), and the hand-written
     torch path: the GCN normalisation precomputed into one CSR matrix (cuSPARSE SpMM),
     aggregating at the narrower width of each layer, in fp32 and in fp16,
+  * times gnnrt from Python where the gnnrt package imports (scripts/setup.sh installs it):
+    gnnrt.compile of the PyG model, called like the model on the device's tensors (zero-copy,
+    structure cache); the row says how much it adds over gnnrt bench's warm structure-cache call,
   * records each method's device memory beyond its input tensors: torch,
     torch.cuda.max_memory_allocated() minus the inputs after reset_peak_memory_stats(),
     weights, any precomputation and intermediates included; gnnrt, its bench's peak
@@ -94,6 +97,7 @@ METHOD_TITLES = {
     ("torch-csr", "fp16"): "torch CSR fp16",
     ("gnnrt", "fp32"): "gnnrt fp32",
     ("gnnrt", "fp16"): "gnnrt fp16",
+    ("gnnrt-compile", "fp32"): "gnnrt.compile (Python)",
     ("pyg-cpu", "fp32"): "PyG eager (CPU)",
     ("gnnrt-cpu", "fp32"): "gnnrt (CPU)",
 }
@@ -112,6 +116,7 @@ TARGETS = {
     "products-size": (("x", 1.5), ("x", 2.5)),
 }
 CPU_TARGET_SPEEDUP = 10.0  # gnnrt's CPU backend vs PyG eager on the CPU, arxiv-size
+COMPILE_OVERHEAD_MS = 0.05  # issue 7: gnnrt.compile's module over gnnrt bench's warm cached call, cora
 FP16_ACCURACY_POINTS = 0.5  # fp16 Cora test accuracy within this many points of fp32
 
 
@@ -396,6 +401,15 @@ def bench_gnnrt(args, folder, model_path, graph_path, device, precision, plan):
     return fields, outputs
 
 
+def import_gnnrt_package():
+    """The gnnrt Python package, or None with the reason (the gnnrt.compile row is then not run)."""
+    try:
+        import gnnrt
+        return gnnrt, None
+    except ImportError as e:
+        return None, f"not run: the gnnrt Python package does not import ({e}); scripts/setup.sh installs it"
+
+
 # --------------------------------------------------------------------------
 # Export and graphs
 # --------------------------------------------------------------------------
@@ -672,6 +686,30 @@ def bench_workload(args, workload, card, workdir, cora):
             outputs[("torch-csr", precision)] = out
             row("torch-csr", precision, **result)
 
+    if "gnnrt-compile" in args.methods:
+        gnnrt_package, why_not = import_gnnrt_package()
+
+        def gnnrt_compile_setup():  # cold: the export and the engine build included, then one call
+            started = time.perf_counter()
+            example = [t.to(device) for t in small_export_graph(workload, args.seed)]
+            compiled = gnnrt_package.compile(copy.deepcopy(model).to(device), tuple(example),
+                                             max_nodes=info["num_nodes"], max_edges=info["num_edges"],
+                                             cuda_graphs=args.compile_cuda_graphs)
+            compiled(*inputs)
+            return (lambda: compiled(*inputs)), (time.perf_counter() - started) * 1e3
+
+        if gnnrt_package is None:
+            row("gnnrt-compile", "fp32", error=why_not)
+        else:
+            result, out = measure(gnnrt_compile_setup)
+            outputs[("gnnrt-compile", "fp32")] = out
+            bench = find_row(rows, name, "gnnrt", "fp32")
+            if ok(bench) and result.get("median_ms") is not None:
+                result["overhead_vs_bench_cached_ms"] = result["median_ms"] - bench["cached_ms"]
+                result["overhead_vs_bench_bound_ms"] = result["median_ms"] - bench["median_ms"]
+            result["cuda_graphs"] = args.compile_cuda_graphs
+            row("gnnrt-compile", "fp32", **result)
+
     inputs = None  # the device copies go before the checks
     free_memory(args.device)
 
@@ -727,6 +765,8 @@ def selected_methods(args):
     for method in ("torch-csr", "gnnrt"):
         if method in args.methods:
             methods += [(method, p) for p in args.precisions]
+    if "gnnrt-compile" in args.methods:
+        methods.append(("gnnrt-compile", "fp32"))
     return methods
 
 
@@ -818,6 +858,13 @@ def target_checks(rows, workloads):
         gap = abs(g32["test_accuracy"] - g16["test_accuracy"])
         checks.append((f"cora, gnnrt fp16 test accuracy within {FP16_ACCURACY_POINTS} points of fp32",
                        f"{g16['test_accuracy']:.1f} % vs {g32['test_accuracy']:.1f} %", gap <= FP16_ACCURACY_POINTS))
+    compiled = find_row(rows, "cora", "gnnrt-compile", "fp32")
+    if compiled is not None and compiled.get("error") is None:
+        overhead = compiled.get("overhead_vs_bench_cached_ms")
+        checks.append((f"cora, gnnrt.compile adds <= {COMPILE_OVERHEAD_MS} ms over gnnrt bench's warm structure-cache "
+                       "call (fp32)",
+                       f"+{overhead:.4f} ms ({compiled['median_ms']:.4f} ms)" if overhead is not None else "not measured",
+                       overhead is not None and overhead <= COMPILE_OVERHEAD_MS))
     gc_row, pc_row = find_row(rows, "arxiv-size", "gnnrt-cpu", "fp32"), find_row(rows, "arxiv-size", "pyg-cpu", "fp32")
     if gc_row or pc_row:
         speedup = pc_row["median_ms"] / gc_row["median_ms"] if ok(gc_row) and ok(pc_row) else None
@@ -1230,8 +1277,11 @@ def main():
                         help="comma-separated: " + ", ".join(WORKLOADS) + ", molecules-N (default: %(default)s)")
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"],
                         help="cpu: a smoke test of the whole script (writes no docs unless --docs is given)")
-    parser.add_argument("--methods", default="pyg,compile,torch-csr,gnnrt",
-                        help="comma-separated subset of pyg, compile, torch-csr, gnnrt")
+    parser.add_argument("--methods", default="pyg,compile,torch-csr,gnnrt,gnnrt-compile",
+                        help="comma-separated subset of pyg, compile, torch-csr, gnnrt, gnnrt-compile (gnnrt.compile "
+                             "from Python; a row saying why where the gnnrt package does not import)")
+    parser.add_argument("--compile-cuda-graphs", action="store_true",
+                        help="gnnrt.compile(..., cuda_graphs=True): replay repeated calls as CUDA graphs")
     parser.add_argument("--precisions", default="fp32,fp16", help="fp32 and/or fp16 (torch CSR and gnnrt)")
     parser.add_argument("--warmup", type=int, help="warm-up calls per method (default: per workload)")
     parser.add_argument("--iterations", type=int, help="timed calls per method (default: per workload)")
@@ -1261,9 +1311,10 @@ def main():
     args = parser.parse_args()
 
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = [m for m in args.methods if m not in TORCH_METHODS + ("gnnrt",)]
+    unknown = [m for m in args.methods if m not in TORCH_METHODS + ("gnnrt", "gnnrt-compile")]
     if unknown or not args.methods:
-        sys.exit(f"compare_pyg.py: unknown method(s) {unknown}; choose from pyg, compile, torch-csr, gnnrt")
+        sys.exit(f"compare_pyg.py: unknown method(s) {unknown}; choose from pyg, compile, torch-csr, gnnrt, "
+                 "gnnrt-compile")
     args.precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
     if not args.precisions or any(p not in ("fp32", "fp16") for p in args.precisions) or "fp32" not in args.precisions:
         sys.exit("compare_pyg.py: --precisions takes fp32 or fp32,fp16 (fp16 is compared with fp32)")

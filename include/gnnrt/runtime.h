@@ -28,6 +28,9 @@ struct BuildConfig {
   // trtexec-style shapes "x:1x1433,edge_index:2x0" and the PyG shortcuts (-1: not given).
   std::string min_shapes, opt_shapes, max_shapes;
   int64_t max_nodes = -1, max_edges = -1, max_graphs = -1;
+  // "fp32", or "fp16"/"bf16" (trtexec's --fp16/--bf16): node features stored in 16 bits between the
+  // layers, fp32 accumulation; inputs and outputs stay fp32. Anything else fails (InvalidInput).
+  std::string precision = "fp32";
 };
 
 class ExecutionContext;
@@ -94,6 +97,19 @@ class ExecutionContext {
   // addresses runs node by node once and is recorded on the next; results are identical either
   // way. Ignored on the CPU.
   void set_cuda_graphs(bool enabled);
+
+  // CUDA contexts: return outputs as device tensors (from the context's memory, released when the
+  // last Tensor sharing them goes) instead of host copies, for a caller that keeps working on the
+  // device. Off by default. Ignored on the CPU.
+  void set_outputs_on_device(bool enabled);
+
+  // CUDA contexts: a cudaStream_t of the caller's (a framework's current stream, as TensorRT's
+  // enqueueV3 takes one) that later calls are ordered after: each call's device work starts once the
+  // work queued on `stream` before the call is done, so inputs written there are complete. nullptr
+  // is CUDA's legacy default stream, as everywhere in CUDA. A call still returns with its own work
+  // finished, so its outputs may be used on any stream. Until set_stream is called, calls wait for
+  // nothing (the caller has finished writing the inputs). Ignored on the CPU.
+  void set_stream(void* cuda_stream);
 
  private:
   friend class Engine;

@@ -87,6 +87,15 @@ ir::Model import_onnx_bytes(const std::string& bytes, const std::string& base_di
   return model;
 }
 
+std::vector<UnsupportedNode> find_unsupported_in_file(const std::string& path) {
+  ::onnx::ModelProto proto = parse_model_bytes(read_model_file(path), path);
+  const OpsetMap opsets = read_opsets(proto, path);
+  UniqueNames value_names;
+  value_names.reserve_values_of(proto.graph());
+  inline_local_functions(proto, value_names, path);
+  return find_unsupported(proto.graph(), opsets);
+}
+
 ir::Model import_onnx_file(const std::string& path, const ImportOptions& options) {
   const std::string bytes = read_model_file(path);
   std::filesystem::path folder = std::filesystem::path(path).parent_path();
@@ -95,3 +104,11 @@ ir::Model import_onnx_file(const std::string& path, const ImportOptions& options
 }
 
 }  // namespace gnnrt::onnx_import
+
+namespace gnnrt {
+
+std::vector<UnsupportedNode> find_unsupported_nodes(const std::string& onnx_path) {
+  return onnx_import::find_unsupported_in_file(onnx_path);
+}
+
+}  // namespace gnnrt

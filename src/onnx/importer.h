@@ -6,10 +6,14 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "gnnrt/onnx_support.h"
 #include "ir/graph.h"
 
 namespace gnnrt::onnx_import {
+
+using UnsupportedNode = ::gnnrt::UnsupportedNode;
 
 struct ImportOptions {
   bool verbose = false;  // print a summary of the import to stderr
@@ -21,6 +25,11 @@ struct ImportOptions {
 
 // Reads and converts a model; throws gnnrt::Error(InvalidInput) naming the file/node for any problem.
 ir::Model import_onnx_file(const std::string& path, const ImportOptions& options = {});
+
+// The nodes import_onnx_file would refuse as unsupported (after inlining model-local functions),
+// without converting anything (gnnrt/onnx_support.h). Fails as the importer does on unreadable
+// files and opsets out of range.
+std::vector<UnsupportedNode> find_unsupported_in_file(const std::string& path);
 
 // Same, from bytes already in memory; `base_dir` is where external data is looked up ("" = none
 // allowed); `what` names the model in messages.

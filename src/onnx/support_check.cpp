@@ -95,9 +95,11 @@ class SupportChecker {
  public:
   SupportChecker(const OpsetMap& opsets) : opsets_(opsets) {}
 
-  const std::vector<std::string>& problems() const { return problems_; }
+  const std::vector<UnsupportedNode>& problems() const { return problems_; }
 
-  void check_graph(const GraphProto& graph, ElemTypes types, const std::string& where) {
+  // `top`: the top-level node whose subgraph `graph` is (nullptr for the main graph).
+  void check_graph(const GraphProto& graph, ElemTypes types, const std::string& where,
+                   const UnsupportedNode* top = nullptr) {
     for (const auto& v : graph.input()) types[v.name()] = v.type().tensor_type().elem_type();
     for (const auto& v : graph.value_info()) types[v.name()] = v.type().tensor_type().elem_type();
     for (const auto& v : graph.output()) types[v.name()] = v.type().tensor_type().elem_type();
@@ -108,17 +110,24 @@ class SupportChecker {
     for (int i = 0; i < graph.node_size(); ++i) {
       const NodeProto& node = graph.node(i);
       const std::string name = node.name().empty() ? invented_node_name(node.op_type(), static_cast<size_t>(i)) : node.name();
-      check_node(node, name, types, where);
+      const UnsupportedNode here = top ? *top : UnsupportedNode{name, node.op_type(), {}};
+      check_node(node, name, types, where, here);
       for (const AttributeProto& attr : node.attribute()) {
         const std::string inner = cat(" in subgraph '", attr.name(), "' of node '", name, "'", where);
-        if (attr.has_g()) check_graph(attr.g(), types, inner);
-        for (const GraphProto& g : attr.graphs()) check_graph(g, types, inner);
+        if (attr.has_g()) check_graph(attr.g(), types, inner, &here);
+        for (const GraphProto& g : attr.graphs()) check_graph(g, types, inner, &here);
       }
     }
   }
 
  private:
-  void check_node(const NodeProto& node, const std::string& name, const ElemTypes& types, const std::string& where) {
+  void check_node(const NodeProto& node, const std::string& name, const ElemTypes& types, const std::string& where,
+                  const UnsupportedNode& top) {
+    auto report = [&](std::string problem) {
+      UnsupportedNode entry = top;
+      entry.problem = std::move(problem);
+      problems_.push_back(std::move(entry));
+    };
     const bool default_domain = is_default_domain(node.domain());
     auto opset_it = opsets_.find(default_domain ? std::string() : node.domain());
     const std::string opset_text = opset_it == opsets_.end() ? "none" : std::to_string(opset_it->second);
@@ -126,34 +135,38 @@ class SupportChecker {
         cat("node '", name, "' (", node.op_type(), ", domain '", node.domain(), "', opset ", opset_text, ")", where);
 
     if (!default_domain || opset_it == opsets_.end()) {
-      problems_.push_back(label);
+      report(label);
       return;
     }
     const int64_t opset = opset_it->second;
     if (!is_supported(node.domain(), node.op_type(), opset)) {
       const auto& ops = supported_ops();
       auto entry = std::find_if(ops.begin(), ops.end(), [&](const OpSupport& op) { return op.op_type == node.op_type(); });
-      if (entry != ops.end()) problems_.push_back(cat(label, ": needs opset >= ", entry->since_opset));
-      else problems_.push_back(label);
+      if (entry != ops.end()) report(cat(label, ": needs opset >= ", entry->since_opset));
+      else report(label);
       return;
     }
     const std::string reason = check_attributes(node, types);
-    if (!reason.empty()) problems_.push_back(cat(label, ": ", reason));
+    if (!reason.empty()) report(cat(label, ": ", reason));
   }
 
   const OpsetMap& opsets_;
-  std::vector<std::string> problems_;
+  std::vector<UnsupportedNode> problems_;
 };
 
 }  // namespace
 
-void check_supported(const GraphProto& graph, const OpsetMap& opsets, const std::string& what) {
+std::vector<UnsupportedNode> find_unsupported(const GraphProto& graph, const OpsetMap& opsets) {
   SupportChecker checker(opsets);
   checker.check_graph(graph, {}, "");
-  const auto& problems = checker.problems();
+  return checker.problems();
+}
+
+void check_supported(const GraphProto& graph, const OpsetMap& opsets, const std::string& what) {
+  const std::vector<UnsupportedNode> problems = find_unsupported(graph, opsets);
   if (problems.empty()) return;
   std::string message = cat(what, ": ", problems.size(), problems.size() == 1 ? " unsupported node:\n" : " unsupported nodes:\n");
-  for (const std::string& problem : problems) message += "  " + problem + "\n";
+  for (const UnsupportedNode& problem : problems) message += "  " + problem.problem + "\n";
   message += cat(
       "gnnrt implements the ONNX operators listed in docs/OPERATORS.md (`gnnrt ops`), in the default domain, "
       "at opsets ", kMinOpset, " to ", kMaxOpset, ". Re-export with torch.onnx.export(..., opset_version=17) or dynamo=True, or replace "

@@ -76,6 +76,10 @@ class DeviceBackend {
   }
   // Copies a host tensor into an existing device tensor of the same dtype and shape (stream-ordered).
   virtual void copy_into(const Tensor& host, Tensor& device) { (void)host, (void)device; fail_internal("copy_into"); }
+  // Orders the work handed to this backend from now on after the work already queued on the
+  // caller's `stream` (a cudaStream_t; nullptr is the legacy default stream):
+  // ExecutionContext::set_stream. Backends without streams have nothing to order.
+  virtual void wait_for_stream(void* stream) { (void)stream; }
   virtual double time_call_ms(const std::function<void()>& work) {
     const auto start = std::chrono::steady_clock::now();
     work();

@@ -1,4 +1,7 @@
 // The public Engine / ExecutionContext API over the builder, the engine file and the executor.
+#include <optional>
+#include <utility>
+
 #include "builder/engine_builder.h"
 #include "engine/engine_reader.h"
 #include "engine/engine_writer.h"
@@ -24,6 +27,9 @@ std::shared_ptr<Engine> Engine::build_from_onnx(const std::string& onnx_path, co
   options.profile.max_nodes = config.max_nodes;
   options.profile.max_edges = config.max_edges;
   options.profile.max_graphs = config.max_graphs;
+  if (config.precision != "fp32" && config.precision != "fp16" && config.precision != "bf16")
+    fail_input("unknown precision '", config.precision, "': expected fp32, fp16 or bf16");
+  options.precision = config.precision;
   auto contents = std::make_unique<engine::EngineContents>(
       builder::build_engine(onnx_import::import_onnx_file(onnx_path), options));
   return std::shared_ptr<Engine>(new Engine(std::move(contents)));
@@ -62,6 +68,16 @@ struct ExecutionContext::State {
   std::unique_ptr<runtime::Executor> executor;
   runtime::StructureCache structure_cache;
   bool cuda_graphs = false;
+  bool outputs_on_device = false;
+  std::optional<void*> stream;  // the caller's CUDA stream that calls wait for (set_stream)
+
+  runtime::RunOptions run_options() {
+    runtime::RunOptions options;
+    options.cuda_graph = cuda_graphs && backend;
+    options.outputs_on_device = outputs_on_device && backend;
+    if (backend && stream) backend->wait_for_stream(*stream);  // once per run, before any device work
+    return options;
+  }
 };
 
 ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine) : state_(std::make_unique<State>()) {
@@ -73,9 +89,8 @@ ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine) : state
 ExecutionContext::~ExecutionContext() = default;
 
 std::map<std::string, Tensor> ExecutionContext::run(const std::map<std::string, Tensor>& inputs) {
-  runtime::RunOptions options;
+  runtime::RunOptions options = state_->run_options();
   options.cache = &state_->structure_cache;
-  options.cuda_graph = state_->cuda_graphs && state_->backend;
   return runtime::run_engine(state_->engine->contents(), *state_->executor, inputs, {}, options).outputs;
 }
 
@@ -83,6 +98,7 @@ GraphBinding ExecutionContext::bind_graph(const std::map<std::string, Tensor>& i
   const engine::EngineContents& engine = state_->engine->contents();
   runtime::BoundInputs bound = runtime::bind_inputs(engine.model.graph, inputs, {});
   runtime::check_inputs_in_profile(engine.profile, engine.model.graph, bound.tensors);
+  if (state_->backend && state_->stream) state_->backend->wait_for_stream(*state_->stream);
   GraphBinding binding;
   binding.entry_ = state_->executor->run_structure(bound.tensors);
   return binding;
@@ -93,9 +109,8 @@ std::map<std::string, Tensor> ExecutionContext::run(const std::map<std::string, 
   if (!graph.valid()) fail_input("run: the graph binding is empty; make one with bind_graph");
   std::map<std::string, Tensor> all = inputs;
   for (const auto& [name, tensor] : graph.entry_->structure_inputs) all.emplace(name, tensor);
-  runtime::RunOptions options;
+  runtime::RunOptions options = state_->run_options();
   options.binding = graph.entry_;
-  options.cuda_graph = state_->cuda_graphs && state_->backend;
   return runtime::run_engine(state_->engine->contents(), *state_->executor, all, {}, options).outputs;
 }
 
@@ -106,9 +121,22 @@ std::vector<std::map<std::string, Tensor>> ExecutionContext::run_batch(
       if (!tensor.on_host()) fail_input("run_batch: graph ", g, "'s '", name, "' is on the device; give host tensors");
   const ir::Graph& model = state_->engine->contents().model.graph;
   const runtime::MergedBatch merged = runtime::merge_graphs(model, graphs);
-  return runtime::split_outputs(model, merged, run(merged.inputs));
+  // The split reads the merged outputs on the host, whatever set_outputs_on_device says.
+  const bool on_device = std::exchange(state_->outputs_on_device, false);
+  try {
+    auto outputs = run(merged.inputs);
+    state_->outputs_on_device = on_device;
+    return runtime::split_outputs(model, merged, outputs);
+  } catch (...) {
+    state_->outputs_on_device = on_device;
+    throw;
+  }
 }
 
 void ExecutionContext::set_cuda_graphs(bool enabled) { state_->cuda_graphs = enabled; }
+
+void ExecutionContext::set_outputs_on_device(bool enabled) { state_->outputs_on_device = enabled; }
+
+void ExecutionContext::set_stream(void* cuda_stream) { state_->stream = cuda_stream; }
 
 }  // namespace gnnrt

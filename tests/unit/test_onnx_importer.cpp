@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "backends/cpu/kernel_registry.h"
+#include "gnnrt/onnx_support.h"
 #include "onnx/importer.h"
 #include "onnx/op_table.h"
 #include "onnx_model_builder.h"
@@ -421,6 +422,39 @@ TEST(OnnxImporter, ListsEveryUnsupportedNodeAtOnce) {
       << message;
   EXPECT_TRUE(contains(message, "node 'too_new' (Gelu, domain '', opset 17): needs opset >= 20")) << message;
   EXPECT_TRUE(contains(message, "docs/OPERATORS.md")) << message;
+}
+
+TEST(OnnxImporter, FindUnsupportedNodesNamesTheTopLevelNodes) {
+  ::onnx::ModelProto proto = tiny_linear_model();
+  auto* g = proto.mutable_graph();
+  add_node(g, "Sin", {"x"}, {"s"}, "sine");
+  ::onnx::TensorProto cond;
+  cond.set_name("cond");
+  cond.set_data_type(kBool);
+  cond.set_raw_data(std::string("\x01", 1));
+  *g->add_initializer() = cond;
+  auto* branch_node = add_node(g, "If", {"cond"}, {"branch_out"}, "choose");
+  auto* then_graph = attr_graph(branch_node, "then_branch");
+  add_node(then_graph, "Det", {"x"}, {"t"}, "deep_det");
+  add_output(then_graph, "t", kFloat, {});
+  auto* else_graph = attr_graph(branch_node, "else_branch");
+  add_node(else_graph, "Identity", {"x"}, {"e2"});
+  add_output(else_graph, "e2", kFloat, {});
+  ScratchDir dir;
+  write_file(dir.path() / "model.onnx", serialize(proto));
+
+  const std::vector<UnsupportedNode> found = find_unsupported_nodes((dir.path() / "model.onnx").string());
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].name, "sine");
+  EXPECT_EQ(found[0].op_type, "Sin");
+  EXPECT_EQ(found[0].problem, "node 'sine' (Sin, domain '', opset 17)");
+  EXPECT_EQ(found[1].name, "choose");  // the If that holds the unsupported Det
+  EXPECT_EQ(found[1].op_type, "If");
+  EXPECT_TRUE(contains(found[1].problem, "node 'deep_det' (Det, domain '', opset 17) in subgraph 'then_branch'"))
+      << found[1].problem;
+
+  write_file(dir.path() / "supported.onnx", serialize(tiny_linear_model()));
+  EXPECT_TRUE(find_unsupported_nodes((dir.path() / "supported.onnx").string()).empty());
 }
 
 TEST(OnnxImporter, AllowUnsupportedKeepsTheNodesForInspection) {

@@ -89,6 +89,7 @@ class CudaBackend final : public runtime::DeviceBackend {
     cudaStreamSynchronize(stream_);
     weights_.clear();
     cudaFree(scratch_);
+    if (stream_ready_) cudaEventDestroy(stream_ready_);
     cublasLtDestroy(cublaslt_);
     cublasDestroy(cublas_);
     cudaStreamDestroy(stream_);
@@ -220,6 +221,14 @@ class CudaBackend final : public runtime::DeviceBackend {
     return differs == 0;
   }
 
+  void wait_for_stream(void* stream) override {
+    // An event recorded on the caller's stream, waited for on ours: no host synchronisation.
+    if (stream == stream_) return;
+    if (!stream_ready_) GNNRT_CUDA_CHECK(cudaEventCreateWithFlags(&stream_ready_, cudaEventDisableTiming));
+    GNNRT_CUDA_CHECK(cudaEventRecord(stream_ready_, static_cast<cudaStream_t>(stream)));
+    GNNRT_CUDA_CHECK(cudaStreamWaitEvent(stream_, stream_ready_, 0));
+  }
+
   MemoryStats memory_stats() const override { return {pool_->peak_bytes_in_use(), pool_->bytes_in_use()}; }
   void reset_peak_memory() override { pool_->reset_peak(); }
 
@@ -307,6 +316,7 @@ class CudaBackend final : public runtime::DeviceBackend {
   DeviceScratch* scratch_ = nullptr;
   bool capturing_ = false;
   PinnedStaging staging_;  // host <-> device copies outside a recording
+  cudaEvent_t stream_ready_ = nullptr;  // wait_for_stream's event, made on first use
   std::vector<Tensor> held_host_;  // host tensors uploaded while recording
   std::unordered_map<const void*, Tensor> weight_storage_;  // host storage of initializers (kept alive)
   std::unordered_map<const void*, Tensor> weights_;         // their device copies
