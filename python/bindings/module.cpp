@@ -117,7 +117,8 @@ NB_MODULE(_gnnrt, m) {
         return found;
       },
       "onnx_path"_a, "(name, op_type, problem) for every node of the ONNX file that gnnrt cannot import");
-  m.def("describe_view", &describe_view, "array"_a, "The gnnrt tensor an input array becomes (address, dtype, shape, device)");
+  m.def("describe_view", &describe_view, "array"_a,
+        "The gnnrt tensor an input array becomes (address, dtype, shape, device)");
   m.def(
       "raise_error", [](int code, const std::string& message) { throw Error(static_cast<ErrorCode>(code), message); },
       "code"_a, "message"_a, "Raises gnnrt::Error with this code (1 internal, 2 invalid input): tests the translation");

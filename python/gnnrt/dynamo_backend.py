@@ -26,7 +26,8 @@ import torch
 
 from .engine import PRECISIONS
 from .fx_lowering import LoweringFailed, lower
-from .fx_partition import Block, Fallback, is_compute, op_name, partition
+from .fx_partition import Block, Fallback, is_compute, partition
+from .onnx_export import first_line
 
 log = logging.getLogger("gnnrt")
 
@@ -55,7 +56,8 @@ class BackendReport:
         lines = [f"gnnrt backend: {in_engines} of {self.graph_ops} ops run in {len(self.blocks)} gnnrt engine(s), "
                  f"{len(self.fallbacks)} in PyTorch" + (f" ({self.note})" if self.note else "")]
         for block in self.blocks:
-            error = f", max abs difference from PyTorch {block.max_abs_error:.3g}" if block.max_abs_error is not None else ""
+            error = (f", max abs difference from PyTorch {block.max_abs_error:.3g}"
+                     if block.max_abs_error is not None else "")
             lines.append(f"  engine {block.name} ({block.device}): {len(block.ops)} ops{error}")
         by_reason = collections.defaultdict(collections.Counter)
         for fallback in self.fallbacks:
@@ -120,18 +122,19 @@ def _compile_graph(gm: torch.fx.GraphModule, example_inputs: list, settings: dic
     folder = tempfile.mkdtemp(prefix="gnnrt-backend-")
     try:
         lowered = lower(gm, example_inputs, folder)
-    except LoweringFailed as failure:
+        compute = [n for n in lowered.module.graph.nodes if is_compute(n)]
+        result = partition(lowered.module, lowered.example, lowered.unsupported,
+                           min_block_size=int(settings["min_block_size"]),
+                           torch_executed_ops=settings["torch_executed_ops"], precision=settings["precision"],
+                           folder=folder)
+    except Exception as failure:  # noqa: BLE001: what gnnrt cannot take runs in PyTorch, and says why
         shutil.rmtree(folder, ignore_errors=True)
+        reason = (str(failure) if isinstance(failure, LoweringFailed)
+                  else f"gnnrt could not take it ({first_line(failure)})")
         ops = [n for n in gm.graph.nodes if n.op in ("call_function", "call_method", "call_module")]
-        report = BackendReport(len(ops), [], [Fallback(n.name, str(getattr(n.target, "__name__", n.target)), str(failure))
-                                              for n in ops], note="the whole graph runs in PyTorch")
-        _publish(report, settings)
+        fallbacks = [Fallback(n.name, str(getattr(n.target, "__name__", n.target)), reason) for n in ops]
+        _publish(BackendReport(len(ops), [], fallbacks, note="the whole graph runs in PyTorch"), settings)
         return gm.forward
-    compute = [n for n in lowered.module.graph.nodes if is_compute(n)]
-    result = partition(lowered.module, lowered.example, lowered.unsupported,
-                       min_block_size=int(settings["min_block_size"]),
-                       torch_executed_ops=settings["torch_executed_ops"], precision=settings["precision"],
-                       folder=folder)
     report = BackendReport(len(compute), result.blocks, result.fallbacks)
     try:
         _publish(report, settings)
