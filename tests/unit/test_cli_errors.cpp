@@ -48,12 +48,6 @@ testing::CommandResult run_with_inputs(const io::NamedTensors& tensors, const Te
   return run_gnnrt("run --device cpu --onnx " + quoted(kTorchscriptModel) + " --inputs " + quoted(path) + " " + extra);
 }
 
-#define EXPECT_USER_ERROR(result, text)                                               \
-  do {                                                                                \
-    EXPECT_EQ((result).exit_code, 2) << (result).output;                              \
-    EXPECT_NE((result).output.find(text), std::string::npos) << (result).output;      \
-    EXPECT_EQ((result).output.find("internal error"), std::string::npos) << (result).output; \
-  } while (0)
 
 TEST(CliErrors, ValidRunSucceedsAndMatchesPyG) {
   TempDir dir;

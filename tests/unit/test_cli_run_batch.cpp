@@ -138,12 +138,6 @@ void expect_batch_matches_alone_and_run_batch(const std::string& case_name, cons
   }
 }
 
-#define EXPECT_USER_ERROR(result, text)                                                      \
-  do {                                                                                       \
-    EXPECT_EQ((result).exit_code, 2) << (result).output;                                     \
-    EXPECT_NE((result).output.find(text), std::string::npos) << (result).output;             \
-    EXPECT_EQ((result).output.find("internal error"), std::string::npos) << (result).output; \
-  } while (0)
 
 TEST(CliRunBatch, PooledGraphsFromFilesOrOneNpzEqualEachGraphAlone) {
   expect_batch_matches_alone_and_run_batch("gcn_graph_mean_pool", {10, 25, 3, 40, 17}, 8);

@@ -6,36 +6,14 @@
 #include <limits>
 
 #include "runtime/executor.h"
+#include "fill_graph.h"
 #include "test_support.h"
 
 namespace gnnrt {
 namespace {
 
-// out = ConstantOfShape(shape) with a float32 value: the size comes from the `shape` input.
-ir::Graph constant_of_shape_graph() {
-  ir::Graph graph;
-  graph.name = "host_oom";
-  graph.inputs.push_back({"shape", {DType::Int64, std::vector<ir::Dim>{ir::Dim::known(1)}}});
-  graph.outputs.push_back({"out", {DType::Float32, std::nullopt}});
-  ir::Node node;
-  node.name = "fill";
-  node.op_type = "ConstantOfShape";
-  node.inputs = {"shape"};
-  node.outputs = {"out"};
-  ir::Attribute value;
-  value.kind = ir::Attribute::Kind::Tensor;
-  value.t = Tensor(DType::Float32, {1});
-  value.t.data<float>()[0] = 2.5f;
-  node.attributes["value"] = value;
-  graph.nodes.push_back(node);
-  return graph;
-}
-
-runtime::TensorMap shape_input(int64_t elements) {
-  Tensor shape(DType::Int64, {1});
-  shape.data<int64_t>()[0] = elements;
-  return {{"shape", shape}};
-}
+using testing::constant_of_shape_graph;
+using testing::shape_input;
 
 // Restores the default (no limit) however the test ends.
 struct AllocationLimit {
@@ -44,7 +22,7 @@ struct AllocationLimit {
 };
 
 TEST(OutOfHostMemory, IsAClearErrorNamingTheNodeAndTheExecutorStaysUsable) {
-  const ir::Graph graph = constant_of_shape_graph();
+  const ir::Graph graph = constant_of_shape_graph(2.5f);
   runtime::Executor executor(graph, nullptr);
   {
     AllocationLimit limit(size_t{1} << 20);

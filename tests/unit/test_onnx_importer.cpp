@@ -393,12 +393,9 @@ TEST(OnnxImporter, MissingDefaultOpsetIsRejected) {
 
 // ---------------------------------------------------------------- unsupported ops
 
-TEST(OnnxImporter, ListsEveryUnsupportedNodeAtOnce) {
-  ::onnx::ModelProto proto = tiny_linear_model();
-  auto* g = proto.mutable_graph();
-  add_node(g, "Einsum", {"x", "x"}, {"e"}, "foo");
-  add_node(g, "FancyOp", {"x"}, {"f"}, "", "com.example");
-  // One more hidden in an If branch.
+// An If node 'choose' on a constant condition whose then-branch holds an unsupported Det
+// ('deep_det'): unsupported nodes hide in subgraphs too.
+void add_if_with_unsupported_branch(::onnx::GraphProto* g) {
   ::onnx::TensorProto cond;
   cond.set_name("cond");
   cond.set_data_type(kBool);
@@ -411,6 +408,14 @@ TEST(OnnxImporter, ListsEveryUnsupportedNodeAtOnce) {
   auto* else_graph = attr_graph(branch_node, "else_branch");
   add_node(else_graph, "Identity", {"x"}, {"e2"});
   add_output(else_graph, "e2", kFloat, {});
+}
+
+TEST(OnnxImporter, ListsEveryUnsupportedNodeAtOnce) {
+  ::onnx::ModelProto proto = tiny_linear_model();
+  auto* g = proto.mutable_graph();
+  add_node(g, "Einsum", {"x", "x"}, {"e"}, "foo");
+  add_node(g, "FancyOp", {"x"}, {"f"}, "", "com.example");
+  add_if_with_unsupported_branch(g);  // one more, hidden in an If branch
   // Gelu exists only from opset 20.
   add_node(g, "Gelu", {"x"}, {"gelu"}, "too_new");
 
@@ -428,18 +433,7 @@ TEST(OnnxImporter, FindUnsupportedNodesNamesTheTopLevelNodes) {
   ::onnx::ModelProto proto = tiny_linear_model();
   auto* g = proto.mutable_graph();
   add_node(g, "Sin", {"x"}, {"s"}, "sine");
-  ::onnx::TensorProto cond;
-  cond.set_name("cond");
-  cond.set_data_type(kBool);
-  cond.set_raw_data(std::string("\x01", 1));
-  *g->add_initializer() = cond;
-  auto* branch_node = add_node(g, "If", {"cond"}, {"branch_out"}, "choose");
-  auto* then_graph = attr_graph(branch_node, "then_branch");
-  add_node(then_graph, "Det", {"x"}, {"t"}, "deep_det");
-  add_output(then_graph, "t", kFloat, {});
-  auto* else_graph = attr_graph(branch_node, "else_branch");
-  add_node(else_graph, "Identity", {"x"}, {"e2"});
-  add_output(else_graph, "e2", kFloat, {});
+  add_if_with_unsupported_branch(g);
   ScratchDir dir;
   write_file(dir.path() / "model.onnx", serialize(proto));
 

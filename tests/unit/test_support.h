@@ -112,3 +112,11 @@ CommandResult run_gnnrt(const std::string& arguments);
 std::string quoted(const std::filesystem::path& path);
 
 }  // namespace gnnrt::testing
+
+// A CLI run the user's input made fail: exit code 2, a message containing `text`, no internal error.
+#define EXPECT_USER_ERROR(result, text)                                                      \
+  do {                                                                                       \
+    EXPECT_EQ((result).exit_code, 2) << (result).output;                                     \
+    EXPECT_NE((result).output.find(text), std::string::npos) << (result).output;             \
+    EXPECT_EQ((result).output.find("internal error"), std::string::npos) << (result).output; \
+  } while (0)
