@@ -70,3 +70,16 @@ def cora_engine_path(tmp_path_factory) -> pathlib.Path:
     path = tmp_path_factory.mktemp("engines") / "gcn_cora.engine"
     gnnrt.Engine.build(FIXTURES / "gcn_cora" / "torchscript" / "model.onnx").save(path)
     return path
+
+
+class SineGCN(torch.nn.Module):
+    """Two GCN layers with a sine between them: gnnrt has no ONNX Sin (the fallback's model)."""
+
+    def __init__(self):
+        super().__init__()
+        from torch_geometric.nn import GCNConv
+
+        self.conv1, self.conv2 = GCNConv(12, 16), GCNConv(16, 5)
+
+    def forward(self, x, edge_index):
+        return self.conv2(torch.sin(self.conv1(x, edge_index)), edge_index)

@@ -5,23 +5,12 @@ import logging
 
 import pytest
 import torch
-from torch_geometric.nn import GCNConv
 
 import gnnrt
-from conftest import DEVICES, as_torch, fixture_inputs, fixture_model
+from conftest import DEVICES, SineGCN, as_torch, fixture_inputs, fixture_model
 
 ATOL, RTOL = 1e-4, 1e-3
 
-
-class SineGCN(torch.nn.Module):
-    """Two GCN layers with a sine between them: gnnrt has no ONNX Sin."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1, self.conv2 = GCNConv(12, 16), GCNConv(16, 5)
-
-    def forward(self, x, edge_index):
-        return self.conv2(torch.sin(self.conv1(x, edge_index)), edge_index)
 
 
 @pytest.fixture(autouse=True)

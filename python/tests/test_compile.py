@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch_geometric.nn import GCNConv
 
 import gnnrt
-from conftest import DEVICES, FIXTURES, as_torch, fixture_expected, fixture_inputs, fixture_model
+from conftest import DEVICES, FIXTURES, SineGCN, as_torch, fixture_expected, fixture_inputs, fixture_model
 
 ATOL, RTOL = 1e-4, 1e-3
 
@@ -105,16 +105,6 @@ def test_report_says_what_was_exported():
     assert "x float32[num_nodes, 1433]" in compiled.report
     assert "edge_index int64[2, num_edges]" in compiled.report
 
-
-class SineGCN(torch.nn.Module):
-    """A GCN with a sine between its layers: gnnrt has no ONNX Sin."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1, self.conv2 = GCNConv(12, 16), GCNConv(16, 5)
-
-    def forward(self, x, edge_index):
-        return self.conv2(torch.sin(self.conv1(x, edge_index)), edge_index)
 
 
 def test_unsupported_operator_is_named_with_what_to_do():
