@@ -1,5 +1,6 @@
 #include "commands/bench_streams.h"
 
+#include <atomic>
 #include <barrier>
 #include <chrono>
 #include <exception>
@@ -61,7 +62,8 @@ StreamsResult run_loop(const engine::EngineContents& engine, const runtime::Tens
     workers.push_back(std::make_unique<StreamWorker>(engine.model.graph, inputs, device, settings.cuda_graph));
   std::barrier ready(streams + 1);
   std::mutex failure_mutex;
-  std::exception_ptr failure;
+  std::exception_ptr failure;         // the first worker's error, under failure_mutex
+  std::atomic<bool> failed{false};    // read by the others' loops without the lock
   Clock::time_point start;
   std::vector<Clock::time_point> finished(static_cast<size_t>(streams));
   std::vector<std::thread> threads;
@@ -74,15 +76,17 @@ StreamsResult run_loop(const engine::EngineContents& engine, const runtime::Tens
       } catch (...) {
         std::lock_guard<std::mutex> lock(failure_mutex);
         if (!failure) failure = std::current_exception();
+        failed = true;
       }
       ready.arrive_and_wait();  // everyone warm
       ready.arrive_and_wait();  // the clock started
       try {
-        for (int64_t i = 0; i < settings.calls_per_stream && !failure; ++i) worker.call(loop);
+        for (int64_t i = 0; i < settings.calls_per_stream && !failed; ++i) worker.call(loop);
         worker.finish();
       } catch (...) {
         std::lock_guard<std::mutex> lock(failure_mutex);
         if (!failure) failure = std::current_exception();
+        failed = true;
       }
       finished[static_cast<size_t>(s)] = Clock::now();
     });

@@ -32,6 +32,8 @@ void reselect_core() {
   if (!current || std::strcmp(current, "Prescott") != 0) return;
   const char* core = matching_core();
   if (!core) return;
+  // setenv is not thread-safe against a concurrent getenv: this runs once, under call_once, at the
+  // first GEMM; elsewhere gnnrt reads the environment only as a build starts (GNNRT_DUMP_IR).
   setenv("OPENBLAS_CORETYPE", core, 1);
   gotoblas_dynamic_quit();
   gotoblas_dynamic_init();
