@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backends/cpu/kernel_registry.h"
+#include "builder/memory_bound.h"
 #include "builder/tactic_selection.h"
 #include "builder/timing_cache.h"
 #include "ir/shape_inference.h"
@@ -46,10 +47,12 @@ engine::EngineContents build_engine(ir::Model model, const BuildOptions& options
     fail_input("--device ", options.device, ": expected cpu or cuda");
   engine::EngineContents engine;
   engine.target.device = options.device;
+  uint64_t device_memory_bytes = 0;
   if (options.device == "cuda") {
     const runtime::DeviceInfo info = runtime::cuda_device_info();
     engine.target.compute_capability = info.compute_capability;
     engine.target.device_name = info.name;
+    device_memory_bytes = info.memory_bytes;
   }
   if (log) *log << "[build] verifying the graph (" << model.graph.nodes.size() << " nodes)\n";
   ir::verify_graph(model.graph);
@@ -94,6 +97,13 @@ engine::EngineContents build_engine(ir::Model model, const BuildOptions& options
   engine.profile = make_profile(model.graph, options.profile);
   if (log) *log << "[build] optimisation profile:\n" << describe_profile(engine.profile);
   choose_kernels(model.graph, options.device, engine);
+  if (options.device == "cuda") {
+    const DeviceMemoryFloor floor = device_memory_floor(model.graph, engine.profile, engine.kernel_choices);
+    if (log)
+      *log << "[build] GPU memory a call at the profile's maximum needs: at least " << (floor.total() >> 20)
+           << " MiB of the card's " << (device_memory_bytes >> 20) << " MiB\n";
+    check_profile_fits_device(floor, device_memory_bytes, engine.target.device_name);
+  }
   if (options.device == "cuda" && options.time_tactics) {
     TimingCache cache = options.timing_cache_path.empty() ? TimingCache{} : TimingCache::load(options.timing_cache_path);
     const std::string card = cat(engine.target.device_name, " sm_", engine.target.compute_capability);

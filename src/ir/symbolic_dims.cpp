@@ -123,6 +123,19 @@ bool SymInt::is_nonnegative() const {
   return std::all_of(terms_.begin(), terms_.end(), [](const auto& term) { return term.second >= 0; });
 }
 
+std::optional<int64_t> SymInt::evaluate(const std::map<std::string, int64_t>& values, int64_t missing) const {
+  int64_t total = 0;
+  for (const auto& [monomial, coefficient] : terms_) {
+    int64_t term = coefficient;
+    for (const std::string& name : monomial) {
+      const auto it = values.find(name);
+      if (__builtin_mul_overflow(term, it == values.end() ? missing : it->second, &term)) return std::nullopt;
+    }
+    if (__builtin_add_overflow(total, term, &total)) return std::nullopt;
+  }
+  return total;
+}
+
 std::string SymInt::to_string() const {
   if (terms_.empty()) return "0";
   std::vector<const std::pair<const Monomial, int64_t>*> ordered;

@@ -36,6 +36,9 @@ class SymInt {
   // True when the value cannot be negative, whatever the symbols (sizes, so >= 0) stand for.
   bool is_nonnegative() const;
   std::string to_string() const;
+  // The value with each symbol replaced by values.at(symbol), or by `missing` where values has no
+  // entry; nullopt when the arithmetic overflows int64.
+  std::optional<int64_t> evaluate(const std::map<std::string, int64_t>& values, int64_t missing) const;
   bool operator==(const SymInt& other) const = default;
 
   // Checked arithmetic: nullopt when a coefficient would overflow int64, or the result would

@@ -28,6 +28,7 @@ DeviceInfo cuda_device_info() {
   if (!cuda::cuda_device_available()) fail_input("no usable CUDA device was found (check nvidia-smi)");
   DeviceInfo info;
   info.compute_capability = cuda::current_compute_capability(&info.name);
+  info.memory_bytes = cuda::current_device_memory_bytes();
   return info;
 #else
   fail_input("this gnnrt was built without CUDA (configure with nvcc on the PATH, or -DGNNRT_CUDA=ON)");

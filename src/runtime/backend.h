@@ -96,6 +96,7 @@ bool cuda_usable();
 struct DeviceInfo {
   int compute_capability = 0;  // 90 for sm_90
   std::string name;
+  size_t memory_bytes = 0;     // global memory, all of it
 };
 // The current CUDA device; InvalidInput when there is none (or no CUDA in this build).
 DeviceInfo cuda_device_info();

@@ -57,6 +57,17 @@ TEST(IrSymInt, PrintsCanonicalFormAndParsesItBack) {
   EXPECT_EQ(SymInt::parse("batch size").to_string(), "batch size");
 }
 
+TEST(IrSymInt, EvaluatesWithGivenValuesAndAFallbackForMissingSymbols) {
+  const SymInt n = SymInt::symbol("num_nodes"), e = SymInt::symbol("num_edges");
+  const SymInt size = *SymInt::add(*SymInt::multiply(n, SymInt::constant(16)), *SymInt::subtract(e, SymInt::constant(3)));
+  EXPECT_EQ(size.evaluate({{"num_nodes", 10}, {"num_edges", 100}}, 0), 16 * 10 + 100 - 3);
+  EXPECT_EQ(size.evaluate({{"num_nodes", 10}}, 0), 16 * 10 - 3);   // num_edges missing: 0
+  EXPECT_EQ(size.evaluate({{"num_nodes", 10}}, 5), 16 * 10 + 5 - 3);
+  const SymInt square = *SymInt::multiply(n, n);
+  EXPECT_EQ(square.evaluate({{"num_nodes", int64_t{1} << 31}}, 0), int64_t{1} << 62);
+  EXPECT_EQ(square.evaluate({{"num_nodes", int64_t{1} << 32}}, 0), std::nullopt);  // overflows int64
+}
+
 TEST(IrSymInt, DividesOnlyWhenExact) {
   const SymInt n = SymInt::symbol("num_nodes");
   const SymInt total = *SymInt::multiply(n, SymInt::constant(16));

@@ -52,13 +52,22 @@ bool cuda_device_available() {
 
 namespace gnnrt::cuda {
 
-int current_compute_capability(std::string* device_name) {
+namespace {
+cudaDeviceProp current_device_properties() {
   int device = 0;
   GNNRT_CUDA_CHECK(cudaGetDevice(&device));
   cudaDeviceProp properties{};
   GNNRT_CUDA_CHECK(cudaGetDeviceProperties(&properties, device));
+  return properties;
+}
+}  // namespace
+
+int current_compute_capability(std::string* device_name) {
+  const cudaDeviceProp properties = current_device_properties();
   if (device_name) *device_name = properties.name;
   return properties.major * 10 + properties.minor;
 }
+
+size_t current_device_memory_bytes() { return current_device_properties().totalGlobalMem; }
 
 }  // namespace gnnrt::cuda

@@ -26,5 +26,7 @@ namespace gnnrt::cuda {
 
 // The current device's compute capability as major*10+minor (90 for sm_90) and its name.
 int current_compute_capability(std::string* device_name = nullptr);
+// The current device's global memory in bytes (all of it, not what is free now).
+size_t current_device_memory_bytes();
 
 }  // namespace gnnrt::cuda
