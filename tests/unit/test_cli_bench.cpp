@@ -143,7 +143,7 @@ TEST(CliBench, NamedWorkloadOnTheCpuReportsEveryPhaseAndWritesJson) {
 
   const std::string phases = json_block(json, "phases");
   ASSERT_FALSE(phases.empty()) << json;
-  for (const char* key : {"compute_bound", "compute_cached", "cold", "end_to_end"}) {
+  for (const char* key : {"compute_bound", "compute_cached", "cold", "end_to_end", "end_to_end_new_graph"}) {
     const std::string phase = json_block(phases, key);
     ASSERT_FALSE(phase.empty()) << key << " not in:\n" << phases;
     const double count = json_number(phase, "count");
