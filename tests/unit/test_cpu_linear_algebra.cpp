@@ -136,7 +136,7 @@ void expect_rows_equal_each_row_alone(bool trans_b, int64_t n, int64_t k, T beta
   std::copy(c.begin(), c.end(), alone.begin());
   for (int64_t row = 0; row < kRows; ++row)
     cpu::blas_gemm(trans_b, 1, n, k, T{1}, a.data() + row * k, b.data(), beta, alone.data() + row * n);
-  const int64_t block = cpu::gemm_block_rows(k);
+  const int64_t block = cpu::gemm_block_rows(n, k);
   const int threads_before = omp_get_max_threads();
   for (const int threads : {1, threads_before}) {
     omp_set_num_threads(threads);

@@ -23,7 +23,7 @@ void call_gemm(CBLAS_TRANSPOSE tb, blasint rows, blasint n, blasint k, double al
   cblas_dgemm(CblasRowMajor, CblasNoTrans, tb, rows, n, k, alpha, a, k, b, ldb, beta, c, n);
 }
 
-// Every call takes exactly gemm_block_rows(k) rows (blas_gemm.h says why); the last, short block
+// Every call takes exactly gemm_block_rows(n, k) rows (blas_gemm.h says why); the last, short block
 // goes through a scratch block whose rows past the real ones are zeros, and only its real rows are
 // copied back.
 template <typename T>
@@ -33,7 +33,7 @@ void in_row_blocks(bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const
               " past OpenBLAS's int32 sizes");
   ensure_blas_kernels();
   const auto tb = trans_b ? CblasTrans : CblasNoTrans;
-  const int64_t block_rows = gemm_block_rows(k);
+  const int64_t block_rows = gemm_block_rows(n, k);
   const int64_t full_blocks = m / block_rows, tail_rows = m % block_rows;
   const auto gemm_block = [&](const T* a_block, T* c_block) {
     call_gemm(tb, static_cast<blasint>(block_rows), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a_block,
@@ -52,10 +52,10 @@ void in_row_blocks(bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const
 
 }  // namespace
 
-int64_t gemm_block_rows(int64_t k) {
-  constexpr int64_t kMaxRows = 256, kMinRows = 16, kBlockElements = 64 * 1024;
+int64_t gemm_block_rows(int64_t n, int64_t k) {
+  constexpr int64_t kMaxRows = 256, kMinRows = 16, kBlockElements = 64 * 1024, kLayerElementsPerRow = 128;
   int64_t rows = kMaxRows;
-  while (rows > kMinRows && rows * k > kBlockElements) rows /= 2;
+  while (rows > kMinRows && (rows * k > kBlockElements || rows * kLayerElementsPerRow > k * n)) rows /= 2;
   return rows;
 }
 
