@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "runtime/graph_input_checks.h"
+#include "runtime/input_binding.h"
 
 namespace gnnrt::runtime {
 namespace {
@@ -62,25 +64,45 @@ bool same_first_dim(const ir::ValueInfo& a, const ir::ValueInfo& b) {
 }  // namespace
 
 MergedBatch merge_graphs(const ir::Graph& model, const std::vector<TensorMap>& graph_inputs,
-                         const std::vector<std::string>& graph_sources) {
+                         const std::vector<std::string>& graph_sources, const BindOptions& options) {
   if (graph_inputs.empty()) fail_input("the batch is empty: give at least one graph");
-  const GraphList graphs{graph_inputs, graph_sources};
+  const GraphList given{graph_inputs, graph_sources};
   const GraphInputRoles roles = find_graph_input_roles(model);
   if (roles.node_features.empty() || roles.edge_index.empty())
     fail_input("batching needs a model with node features and an edge_index input");
-  for (size_t g = 0; g < graphs.size(); ++g) {
+  for (size_t g = 0; g < given.size(); ++g) {
     for (const auto& entry : graph_inputs[g]) {
       const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture those
       if (!roles.batch.empty() && name == roles.batch)
-        fail_input(graphs.label(g), ": gives '", name,
+        fail_input(given.label(g), ": gives '", name,
                    "'; the batch vector is built from the graph list: leave it out");
       const bool known = std::any_of(model.inputs.begin(), model.inputs.end(),
                                      [&](const ir::ValueInfo& input) { return input.name == name; });
-      if (!known) fail_input(graphs.label(g), ": '", name, "' is not an input of the model");
+      if (!known) fail_input(given.label(g), ": '", name, "' is not an input of the model");
     }
   }
 
+  // Each graph's inputs in the model's dtypes, converted or refused as one graph's would be
+  // (int32 edge_index only with --allow-cast); one note per input converted.
   MergedBatch merged;
+  std::vector<TensorMap> typed_inputs(graph_inputs.size());
+  std::map<std::string, std::pair<std::string, size_t>> conversions;  // input -> (what, in how many graphs)
+  for (size_t g = 0; g < graph_inputs.size(); ++g)
+    for (const auto& [name, tensor] : graph_inputs[g]) {
+      std::vector<std::string> notes;
+      const Tensor typed = in_declared_dtype(*model.find_input(name), tensor, options, notes, given.label(g));
+      if (typed.dtype() != tensor.dtype()) {
+        auto& conversion = conversions[name];
+        conversion.first = cat("input '", name, "': converted ", dtype_name(tensor.dtype()), " to ",
+                               dtype_name(typed.dtype()));
+        ++conversion.second;
+      }
+      typed_inputs[g][name] = typed;
+    }
+  for (const auto& [name, conversion] : conversions)
+    merged.notes.push_back(cat(conversion.first, " in ", conversion.second, " of ", graph_inputs.size(), " graph(s)"));
+  const GraphList graphs{typed_inputs, graph_sources};
+
   const size_t count = graphs.size();
   merged.node_counts.resize(count);
   merged.node_offsets.resize(count);

@@ -14,6 +14,7 @@
 
 #include "ir/graph.h"
 #include "runtime/executor.h"
+#include "runtime/input_binding.h"
 
 namespace gnnrt::runtime {
 
@@ -22,15 +23,18 @@ struct MergedBatch {
   std::vector<int64_t> node_offsets;  // per graph (in the caller's order), into the union's rows
   std::vector<int64_t> node_counts;
   std::vector<int64_t> graph_ids;     // per graph, its id in the batch vector
+  std::vector<std::string> notes;     // inputs converted to the model's dtype (options.allow_cast)
 };
 
 // Checks each graph (InvalidInput naming the graph, the input and the expected vs actual value:
 // missing or extra inputs, feature widths or dtypes that differ between graphs, edge indices
-// outside the graph's own nodes, edge weights not one per edge) and merges them. The model must
-// take node features and edge_index; graphs must not carry a batch input of their own.
-// `graph_sources`, when given, says where each graph came from ("g1.npz"): messages name it too.
+// outside the graph's own nodes, edge weights not one per edge, a dtype other than the model's,
+// as bind_inputs refuses it for one graph: int32 edge_index only with options.allow_cast) and
+// merges them. The model must take node features and edge_index; graphs must not carry a batch
+// input of their own. `graph_sources`, when given, says where each graph came from ("g1.npz"):
+// messages name it too.
 MergedBatch merge_graphs(const ir::Graph& model, const std::vector<TensorMap>& graphs,
-                         const std::vector<std::string>& graph_sources = {});
+                         const std::vector<std::string>& graph_sources = {}, const BindOptions& options = {});
 
 // The outputs of one call on `merged.inputs`, split per graph (same order as merge_graphs' list).
 std::vector<TensorMap> split_outputs(const ir::Graph& model, const MergedBatch& merged, const TensorMap& outputs);

@@ -26,6 +26,21 @@ std::string numpy_name(DType dtype) {
 
 }  // namespace
 
+Tensor in_declared_dtype(const ir::ValueInfo& declared, const Tensor& tensor, const BindOptions& options,
+                         std::vector<std::string>& notes, const std::string& where) {
+  const DType expected = declared.type.dtype;
+  if (expected == DType::Undefined || tensor.dtype() == expected) return tensor;
+  const std::string prefix = where.empty() ? "" : where + ": ";
+  if (options.allow_cast && cast_is_customary(tensor.dtype(), expected)) {
+    notes.push_back(cat(prefix, "input '", declared.name, "': converted ", dtype_name(tensor.dtype()), " to ",
+                        dtype_name(expected)));
+    return cast_tensor(tensor, expected);
+  }
+  fail_input(prefix, "input '", declared.name, "': expected dtype ", dtype_name(expected), ", got ",
+             dtype_name(tensor.dtype()), "; convert it (numpy: ", declared.name, ".astype(np.", numpy_name(expected),
+             "))", cast_is_customary(tensor.dtype(), expected) ? " or pass --allow-cast to convert it here" : "");
+}
+
 BoundInputs bind_inputs(const ir::Graph& graph, const TensorMap& user_inputs, const BindOptions& options) {
   BoundInputs bound;
   for (const auto& [name, tensor] : user_inputs)
@@ -38,20 +53,7 @@ BoundInputs bind_inputs(const ir::Graph& graph, const TensorMap& user_inputs, co
     if (it == user_inputs.end())
       fail_input("missing input '", declared.name, "' (", declared.type.to_string(),
                  "); the model's inputs are: ", input_list(graph));
-    Tensor tensor = it->second;
-    const DType expected = declared.type.dtype;
-    if (expected != DType::Undefined && tensor.dtype() != expected) {
-      if (options.allow_cast && cast_is_customary(tensor.dtype(), expected)) {
-        bound.notes.push_back(cat("input '", declared.name, "': converted ", dtype_name(tensor.dtype()), " to ",
-                                  dtype_name(expected)));
-        tensor = cast_tensor(tensor, expected);
-      } else {
-        fail_input("input '", declared.name, "': expected dtype ", dtype_name(expected), ", got ",
-                   dtype_name(tensor.dtype()), "; convert it (numpy: ", declared.name, ".astype(np.",
-                   numpy_name(expected), "))",
-                   cast_is_customary(tensor.dtype(), expected) ? " or pass --allow-cast to convert it here" : "");
-      }
-    }
+    Tensor tensor = in_declared_dtype(declared, it->second, options, bound.notes);
     if (declared.type.shape) {
       const std::vector<ir::Dim>& dims = *declared.type.shape;
       if (static_cast<int64_t>(dims.size()) != tensor.rank())

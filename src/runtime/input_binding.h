@@ -27,4 +27,11 @@ struct BoundInputs {
 
 BoundInputs bind_inputs(const ir::Graph& graph, const TensorMap& user_inputs, const BindOptions& options = {});
 
+// `tensor` given for the model input `declared`, in the declared dtype: as it is, converted (with
+// options.allow_cast and a customary conversion; a line added to `notes`), or refused
+// (InvalidInput naming the input, both dtypes and the fix; `where` first, when given: "graph 2 of
+// the batch (g2.npz)").
+Tensor in_declared_dtype(const ir::ValueInfo& declared, const Tensor& tensor, const BindOptions& options,
+                         std::vector<std::string>& notes, const std::string& where = "");
+
 }  // namespace gnnrt::runtime

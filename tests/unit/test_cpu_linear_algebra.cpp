@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <random>
 #include <stdexcept>
 
 #include "backends/cpu/blas_core.h"
+#include "backends/cpu/blas_gemm.h"
+#include "core/openmp.h"
 #include "backends/cpu/kernel_registry.h"
 #include "cpu_kernel_test_support.h"
 
@@ -116,6 +119,49 @@ TEST(CpuLinearAlgebra, BlasUsesTheCpusVectorKernels) {
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
       __builtin_cpu_supports("avx512vl"))
     EXPECT_NE(core, "Haswell") << "AVX-512 present but AVX2 kernels in use";
+}
+
+// Batch invariance (blas_gemm.h): each row of a product is byte for byte the row multiplied alone,
+// whatever the number of rows around it, its position among them and the thread count; shapes of
+// the fixtures' layers, windows of every size class at offsets that move rows across block
+// positions. Plain OpenBLAS fails this (Skylake-X kernels: from K 32 with N 1 or 7 on).
+template <typename T>
+void expect_rows_equal_each_row_alone(bool trans_b, int64_t n, int64_t k, T beta) {
+  SCOPED_TRACE("n " + std::to_string(n) + ", k " + std::to_string(k) + (trans_b ? ", B transposed" : "") +
+               ", beta " + std::to_string(beta));
+  constexpr int64_t kRows = 300;
+  std::mt19937 rng(static_cast<uint32_t>(n * 7919 + k));
+  const auto a = random_values<T>(kRows * k, rng), b = random_values<T>(k * n, rng), c = random_values<T>(kRows * n, rng);
+  std::vector<T> alone(static_cast<size_t>(kRows * n));
+  std::copy(c.begin(), c.end(), alone.begin());
+  for (int64_t row = 0; row < kRows; ++row)
+    cpu::blas_gemm(trans_b, 1, n, k, T{1}, a.data() + row * k, b.data(), beta, alone.data() + row * n);
+  const int64_t block = cpu::gemm_block_rows(n, k);
+  const int threads_before = omp_get_max_threads();
+  for (const int threads : {1, threads_before}) {
+    omp_set_num_threads(threads);
+    for (const int64_t offset : {int64_t{0}, int64_t{1}, int64_t{7}, block - 1, block + 3})
+      for (const int64_t m : {int64_t{1}, int64_t{2}, int64_t{5}, int64_t{17}, block - 1, block, block + 1,
+                              2 * block + 5, kRows - offset}) {
+        if (offset + m > kRows) continue;
+        std::vector<T> batched(c.begin() + offset * n, c.begin() + (offset + m) * n);
+        cpu::blas_gemm(trans_b, m, n, k, T{1}, a.data() + offset * k, b.data(), beta, batched.data());
+        for (int64_t row = 0; row < m; ++row)
+          ASSERT_EQ(std::memcmp(batched.data() + row * n, alone.data() + (offset + row) * n, sizeof(T) * n), 0)
+              << "row " << row << " of " << m << " at offset " << offset << ", " << threads << " thread(s)";
+      }
+  }
+  omp_set_num_threads(threads_before);
+}
+
+TEST(CpuLinearAlgebra, GemmRowsEqualEachRowAloneBitForBit) {
+  if (!cpu::blas_rows_are_invariant()) GTEST_SKIP() << "OpenBLAS kernels " << cpu::blas_core_name() << " (blas_gemm.h)";
+  for (const int64_t k : {8, 16, 32, 64, 1433})
+    for (const int64_t n : {1, 7, 8, 16, 64})
+      for (const bool trans_b : {false, true}) expect_rows_equal_each_row_alone<float>(trans_b, n, k, 0.0f);
+  // beta != 0: the short last block carries its rows of C through the scratch block too.
+  expect_rows_equal_each_row_alone<float>(false, 16, 32, 1.0f);
+  expect_rows_equal_each_row_alone<double>(true, 7, 64, 0.5);
 }
 
 TEST(CpuLinearAlgebra, MatMulHandComputed) {

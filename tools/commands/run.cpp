@@ -123,17 +123,18 @@ int run_command(const RunOptions& options) {
   for (const ir::ValueInfo& input : model.inputs) input_names.push_back(input.name);
   const RunInputs run_inputs = load_run_inputs(options.input_npz, options.named_inputs, input_names);
   const bool batched = runs_as_batch(model, run_inputs);
+  runtime::BindOptions bind_options;
+  bind_options.allow_cast = options.allow_cast;
   runtime::MergedBatch merged;
   if (batched) {
-    merged = runtime::merge_graphs(model, run_inputs.graphs, run_inputs.sources);
+    merged = runtime::merge_graphs(model, run_inputs.graphs, run_inputs.sources, bind_options);
+    for (const std::string& note : merged.notes) std::cerr << "gnnrt: note: " << note << "\n";
     if (!run_inputs.per_graph_names)
       std::cerr << "gnnrt: note: no '" << runtime::find_graph_input_roles(model).batch
                 << "' given: the inputs are one graph, and its batch vector of zeros is built\n";
   }
   const runtime::TensorMap& inputs = batched ? merged.inputs : run_inputs.graphs.front();
 
-  runtime::BindOptions bind_options;
-  bind_options.allow_cast = options.allow_cast;
   if (!options.check_against.empty()) return check_against_cpu(options, engine, inputs, bind_options, backend.get());
   const auto start = std::chrono::steady_clock::now();
   runtime::InferenceResult result = runtime::run_engine(engine, inputs, bind_options, backend.get());

@@ -10,6 +10,7 @@ extern "C" {
 char* openblas_get_corename(void) __attribute__((weak));
 void gotoblas_dynamic_init(void) __attribute__((weak));
 void gotoblas_dynamic_quit(void) __attribute__((weak));
+void openblas_set_num_threads(int) __attribute__((weak));
 }
 
 namespace gnnrt::cpu {
@@ -44,13 +45,23 @@ void reselect_core() {
 
 void ensure_blas_kernels() {
   static std::once_flag once;
-  std::call_once(once, reselect_core);
+  std::call_once(once, [] {
+    reselect_core();
+    // One OpenBLAS thread per call: blas_gemm spreads its row blocks over gnnrt's OpenMP threads,
+    // and OpenBLAS's own split of a call over threads would change how a row is rounded.
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
+  });
 }
 
 std::string blas_core_name() {
   ensure_blas_kernels();
   const char* name = openblas_get_corename ? openblas_get_corename() : nullptr;
   return name ? name : "unknown";
+}
+
+bool blas_rows_are_invariant() {
+  const std::string core = blas_core_name();
+  return core == "SkylakeX" || core == "Prescott";
 }
 
 }  // namespace gnnrt::cpu

@@ -10,10 +10,15 @@
 
 namespace gnnrt::cpu {
 
-// Once per process, before the first BLAS call; thread-safe.
+// Once per process, before the first BLAS call; thread-safe. Also makes every OpenBLAS call run
+// on one thread (blas_gemm.h says why).
 void ensure_blas_kernels();
 
 // The kernels OpenBLAS uses ("SkylakeX", "Haswell", ...), "unknown" for another BLAS.
 std::string blas_core_name();
+
+// Whether those kernels are ones whose rows blas_gemm keeps batch-invariant (checked: Skylake-X,
+// Prescott; not Haswell: blas_gemm.h).
+bool blas_rows_are_invariant();
 
 }  // namespace gnnrt::cpu

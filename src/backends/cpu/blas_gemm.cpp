@@ -3,8 +3,10 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "backends/cpu/blas_core.h"
+#include "core/openmp.h"
 #include "gnnrt/error.h"
 
 namespace gnnrt::cpu {
@@ -12,39 +14,59 @@ namespace {
 
 static_assert(sizeof(blasint) == sizeof(int32_t), "kMaxBlasSize assumes OpenBLAS's 32-bit integer interface");
 
-template <typename T, typename Call>
-void in_row_blocks(bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, T* c, int64_t max_block_rows,
-                   Call&& call) {
+void call_gemm(CBLAS_TRANSPOSE tb, blasint rows, blasint n, blasint k, float alpha, const float* a, const float* b,
+               blasint ldb, float beta, float* c) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, tb, rows, n, k, alpha, a, k, b, ldb, beta, c, n);
+}
+void call_gemm(CBLAS_TRANSPOSE tb, blasint rows, blasint n, blasint k, double alpha, const double* a,
+               const double* b, blasint ldb, double beta, double* c) {
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, tb, rows, n, k, alpha, a, k, b, ldb, beta, c, n);
+}
+
+// Every call takes exactly gemm_block_rows(n, k) rows (blas_gemm.h says why); the last, short block
+// goes through a scratch block whose rows past the real ones are zeros, and only its real rows are
+// copied back.
+template <typename T>
+void in_row_blocks(bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, const T* b, T beta, T* c) {
   const int64_t ldb = trans_b ? k : n;
   GNNRT_CHECK(n <= kMaxBlasSize && k <= kMaxBlasSize && ldb <= kMaxBlasSize, "GEMM of width ", n, " and depth ", k,
               " past OpenBLAS's int32 sizes");
-  GNNRT_CHECK(max_block_rows > 0 && max_block_rows <= kMaxBlasSize, "GEMM row block of ", max_block_rows);
-  for (int64_t first = 0; first < m; first += max_block_rows) {
-    const int64_t rows = std::min(max_block_rows, m - first);
-    call(static_cast<blasint>(rows), a + first * k, c + first * n, static_cast<blasint>(ldb));
-  }
+  ensure_blas_kernels();
+  const auto tb = trans_b ? CblasTrans : CblasNoTrans;
+  const int64_t block_rows = gemm_block_rows(n, k);
+  const int64_t full_blocks = m / block_rows, tail_rows = m % block_rows;
+  const auto gemm_block = [&](const T* a_block, T* c_block) {
+    call_gemm(tb, static_cast<blasint>(block_rows), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a_block,
+              b, static_cast<blasint>(ldb), beta, c_block);
+  };
+#pragma omp parallel for schedule(static) if (full_blocks > 1)
+  for (int64_t block = 0; block < full_blocks; ++block) gemm_block(a + block * block_rows * k, c + block * block_rows * n);
+  if (tail_rows == 0) return;
+  const int64_t first = full_blocks * block_rows;
+  std::vector<T> a_scratch(static_cast<size_t>(block_rows * k), T{0}), c_scratch(static_cast<size_t>(block_rows * n));
+  std::copy(a + first * k, a + m * k, a_scratch.begin());
+  if (beta != T{0}) std::copy(c + first * n, c + m * n, c_scratch.begin());
+  gemm_block(a_scratch.data(), c_scratch.data());
+  std::copy(c_scratch.begin(), c_scratch.begin() + tail_rows * n, c + first * n);
 }
 
 }  // namespace
 
+int64_t gemm_block_rows(int64_t n, int64_t k) {
+  constexpr int64_t kMaxRows = 256, kMinRows = 16, kBlockElements = 64 * 1024, kLayerElementsPerRow = 128;
+  int64_t rows = kMaxRows;
+  while (rows > kMinRows && (rows * k > kBlockElements || rows * kLayerElementsPerRow > k * n)) rows /= 2;
+  return rows;
+}
+
 void blas_gemm(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, const float* b, float beta,
-               float* c, int64_t max_block_rows) {
-  ensure_blas_kernels();
-  const auto tb = trans_b ? CblasTrans : CblasNoTrans;
-  in_row_blocks(trans_b, m, n, k, a, c, max_block_rows, [&](blasint rows, const float* a_block, float* c_block, blasint ldb) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, tb, rows, static_cast<blasint>(n), static_cast<blasint>(k), alpha, a_block,
-                static_cast<blasint>(k), b, ldb, beta, c_block, static_cast<blasint>(n));
-  });
+               float* c) {
+  in_row_blocks(trans_b, m, n, k, alpha, a, b, beta, c);
 }
 
 void blas_gemm(bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a, const double* b,
-               double beta, double* c, int64_t max_block_rows) {
-  ensure_blas_kernels();
-  const auto tb = trans_b ? CblasTrans : CblasNoTrans;
-  in_row_blocks(trans_b, m, n, k, a, c, max_block_rows, [&](blasint rows, const double* a_block, double* c_block, blasint ldb) {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, tb, rows, static_cast<blasint>(n), static_cast<blasint>(k), alpha, a_block,
-                static_cast<blasint>(k), b, ldb, beta, c_block, static_cast<blasint>(n));
-  });
+               double beta, double* c) {
+  in_row_blocks(trans_b, m, n, k, alpha, a, b, beta, c);
 }
 
 }  // namespace gnnrt::cpu

@@ -1,6 +1,6 @@
 // CPU reference kernel of gnnrt.Linear (semantics: backends/op_shapes/fused_linear.h): OpenBLAS
-// SGEMM (in row blocks past 2^31 - 1 nodes), then bias and activation; 16-bit operands are widened to fp32 first and the result
-// rounded once.
+// SGEMM in fixed-size row blocks (each row's result independent of the others: blas_gemm.h), then
+// bias and activation; 16-bit operands are widened to fp32 first and the result rounded once.
 #include <algorithm>
 
 #include "backends/cpu/blas_gemm.h"
@@ -21,7 +21,7 @@ std::vector<Tensor> linear_kernel(const ir::Node& node, const KernelInputs& inpu
   const int64_t m = layout.rows, n = layout.width, k = layout.inner;
   if (y.numel() > 0) {
     if (k > 0)
-      blas_gemm(/*trans_b=*/false, m, n, k, 1.0f, x.data<float>(), w.data<float>(), 0.0f, out);  // any row count
+      blas_gemm(/*trans_b=*/false, m, n, k, 1.0f, x.data<float>(), w.data<float>(), 0.0f, out);
     else
       std::fill(out, out + y.numel(), 0.0f);
   }

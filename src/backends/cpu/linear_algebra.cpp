@@ -66,11 +66,13 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
   const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n, ldc = n;
   const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-    // Past 2^31 - 1 rows (nodes), A's rows go to OpenBLAS in blocks (blas_gemm.h).
-    if (!trans_a && !fits_blas_int({m}) && fits_blas_int({n, k, ldb})) {
+    // Row-invariant blocks of any number of rows (blas_gemm.h), so batched graphs equal each alone.
+    if (!trans_a && fits_blas_int({n, k, ldb})) {
       blas_gemm(trans_b, m, n, k, static_cast<T>(alpha), a, b, static_cast<T>(beta), c);
       return;
     }
+    // A transposed (rows of op(A) are strided columns): not a node-feature layout PyG exports, so one
+    // plain call, without the row-invariance guarantee.
     if (fits_blas_int({m, n, k, lda, ldb, ldc})) {
       ensure_blas_kernels();
       if constexpr (std::is_same_v<T, float>)
