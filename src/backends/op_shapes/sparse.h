@@ -25,6 +25,9 @@
 //   isolated node when a model does not mask it).
 //   Accumulation is in fp32 whatever X's dtype. A c(e) outside [0, M) is the user's error.
 //   The CPU reference sums each row in CSR order; the CUDA kernels may sum in another order.
+//   INT8 engines (docs/INT8.md): X may be int8 with the float attribute x_scale (> 0, finite):
+//   X[c, f] reads as x_scale * X[c, f], dequantised as it is gathered; Y is then float32. x_scale
+//   is refused on a float X. (The CPU reference only; the CUDA backend takes no int8 SpMM.)
 #pragma once
 
 #include <cstdint>
@@ -60,6 +63,7 @@ struct SpmmLayout {
   int64_t num_edges = 0;
   SpmmActivation activation = SpmmActivation::None;
   bool divide_by_row_scale = false;  // row_scale_divides = 1
+  float x_scale = 1.0f;              // an int8 X's dequantisation scale; 1 for float X
 };
 // Checks dtypes, ranks and lengths (row_scale >= N, col_scale >= M, bias == F); not index values.
 SpmmLayout spmm_layout(const ir::Node& node, const KernelInputs& inputs);
