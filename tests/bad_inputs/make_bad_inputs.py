@@ -219,9 +219,9 @@ def engine_cases(gnnrt, scratch):
     add("engine/header_only_half.engine", good[:40], run)
     add("engine/truncated.engine", good[: len(good) // 2], run)
     add("engine/trailing_bytes.engine", good + bytes(8), run)
-    v2 = bytearray(good)
-    struct.pack_into("<I", v2, 8, 2)
-    add("engine/format_version_2.engine", bytes(v2), run)
+    future = bytearray(good)  # a version this gnnrt does not read yet (it reads 1 and 2)
+    struct.pack_into("<I", future, 8, 3)
+    add("engine/format_version_3.engine", bytes(future), run)
     flipped = bytearray(good)
     flipped[30] ^= 1
     add("engine/header_checksum.engine", bytes(flipped), run)
