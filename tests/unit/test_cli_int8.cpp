@@ -31,6 +31,9 @@ TEST(CliInt8, CalibratesReportsAndReusesTheCache) {
   EXPECT_TRUE(contains(calibrated.output, "INT8 vs fp32 on the 1 calibration graph, output 'out': max abs error"))
       << calibrated.output;
   EXPECT_TRUE(contains(calibrated.output, "argmax agreement 99.")) << calibrated.output;
+  EXPECT_TRUE(contains(calibrated.output, "INT8 layer /convs.1/aggr_module/ScatterElements alone: max abs error"))
+      << calibrated.output;
+  EXPECT_TRUE(contains(calibrated.output, "INT8: every layer stays int8")) << calibrated.output;
   EXPECT_TRUE(contains(calibrated.output, "test accuracy (test_mask) of output 'out': fp32 78.80 %, fp16 78.80 %, int8 "))
       << calibrated.output;
   EXPECT_EQ(testing::read_file((dir / "cora.cache").string()).rfind("gnnrt-int8-calibration 1 percentile:99.9\n", 0), 0u);
@@ -52,6 +55,24 @@ TEST(CliInt8, CalibratesReportsAndReusesTheCache) {
   EXPECT_USER_ERROR(on_cuda, "an INT8 engine runs on the CPU only in this build");
 }
 
+// A layer past --int8-layer-tolerance stays fp32; the report gives the flag that makes a build from
+// the cache alone (which measures nothing) the same engine.
+TEST(CliInt8, LayerToleranceKeepsALayerInFp32Reproducibly) {
+  TempDir dir;
+  const std::string cache = quoted(dir / "cora.cache");
+  const auto measured = run_gnnrt("build" + kModel + " --save " + quoted(dir / "a.engine") + " --int8 --calib-data " +
+                                  quoted(kCora / "g0.inputs.npz") + " --calib-cache " + cache +
+                                  " --int8-layer-tolerance 0.02");
+  ASSERT_EQ(measured.exit_code, 0) << measured.output;
+  const std::string flag = "--layer-precision /convs.1/aggr_module/ScatterElements:fp32";
+  EXPECT_TRUE(contains(measured.output, "kept in fp32; to build the same from the cache alone, add " + flag))
+      << measured.output;
+  const auto cached = run_gnnrt("build" + kModel + " --save " + quoted(dir / "b.engine") + " --int8 --calib-cache " +
+                                cache + " " + flag);
+  ASSERT_EQ(cached.exit_code, 0) << cached.output;
+  EXPECT_EQ(testing::read_file((dir / "a.engine").string()), testing::read_file((dir / "b.engine").string()));
+}
+
 TEST(CliInt8, RefusalsAreUserErrors) {
   TempDir dir;
   const std::string save = " --save " + quoted(dir / "m.engine");
@@ -66,6 +87,8 @@ TEST(CliInt8, RefusalsAreUserErrors) {
       {"build" + kModel + save + " --int8" + data + " --layer-precision nope:fp32", "--layer-precision nope"},
       {"build" + kModel + save + " --int8" + data + " --layer-precision nope:fp16", "not supported yet"},
       {"build" + kModel + save + " --int8" + data + " --calibrator percentile --percentile 0", "(0, 100]"},
+      {"build" + kModel + save + " --int8" + data + " --calib-labels " + quoted(kCora / "g0.inputs.npz"),
+       "has no array 'y'"},
       {"build --device cuda --onnx " + quoted(kCora / "torchscript" / "model.onnx") + save + " --int8" + data,
        "CPU-only"},
       {"run --engine " + quoted(dir / "m.engine") + " --inputs " + quoted(kCora / "g1.inputs.npz") +

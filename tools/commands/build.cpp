@@ -38,6 +38,25 @@ struct BuildCommandOptions {
   Int8Flags int8;
 };
 
+// Each layer alone in int8 against fp32, and which ones stay fp32 (with the flags that keep them so
+// in a build from the cache alone, which measures nothing).
+void report_layer_errors(const builder::Int8BuildResult& built, double tolerance) {
+  std::string kept;
+  for (const builder::Int8LayerError& layer : built.layers) {
+    std::cout << "[build] INT8 layer " << layer.layer << " alone: max abs error " << std::setprecision(3)
+              << std::scientific << layer.max_abs_error << std::fixed << std::setprecision(2) << " ("
+              << 100.0 * layer.relative_error << " % of the largest output), argmax agreement "
+              << layer.argmax_agreement_percent << " % -> " << (layer.kept_fp32 ? "fp32" : "int8") << "\n";
+    if (layer.kept_fp32) kept += " --layer-precision " + layer.layer + ":fp32";
+  }
+  if (!built.layers.empty())
+    std::cout << "[build] INT8: " << (kept.empty() ? std::string("every layer stays int8")
+                                                   : "layers past the tolerance (" + cat(100.0 * tolerance) +
+                                                         " %) kept in fp32; to build the same from the cache alone, "
+                                                         "add" + kept)
+              << "\n";
+}
+
 // --int8's report: the INT8 engine against the fp32 one on the calibration graphs, per output; with
 // labels, test accuracy at fp32, fp16 and int8 on the first graph.
 void report_int8_accuracy(const builder::Int8BuildResult& built, const builder::Int8Calibration& calibration,
@@ -121,6 +140,7 @@ int build_command(const BuildCommandOptions& options) {
     if (calibration.calibrator.method == quantization::Calibrator::Percentile) quantization::check_percentile(int8.percentile);
     calibration.calibrator.percentile = int8.percentile;
     calibration.bind_options.allow_cast = int8.allow_cast;
+    calibration.layer_tolerance = int8.layer_tolerance;
     build_options.int8_float_layers = fp32_layers(int8.layer_precision);
     if (!int8.calib_data.empty()) {
       std::vector<std::string> input_names;
@@ -132,6 +152,7 @@ int build_command(const BuildCommandOptions& options) {
     if (!int8.calib_labels.empty() && calibration.graphs.empty())
       fail_input("--calib-labels labels the calibration graphs: give --calib-data too");
     builder::Int8BuildResult built = builder::build_int8_engine(import, build_options, calibration, &std::cout);
+    report_layer_errors(built, calibration.layer_tolerance);
     if (built.fp32_engine) report_int8_accuracy(built, calibration, options, import, build_options);
     engine = std::move(built.engine);
   } else {

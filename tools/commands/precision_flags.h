@@ -30,6 +30,7 @@ struct Int8Flags {
   std::string calib_labels;                  // --calib-labels labels.npz: accuracies in the report
   std::string label_key = "y", mask_key = "test_mask";
   bool allow_cast = false;                   // --allow-cast for the calibration graphs
+  double layer_tolerance = 0.05;             // --int8-layer-tolerance
 };
 
 // Adds --int8 and its calibration flags; --int8 excludes `exclusive` (--fp16, --bf16).
