@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "backends/op_shapes/fused_linear.h"
+#include "backends/op_shapes/sparse.h"
 #include "runtime/inference.h"
 #include "runtime/prediction_agreement.h"
 
@@ -51,7 +52,9 @@ std::vector<std::string> int8_layers(const ir::Graph& graph) {
   std::vector<std::string> layers;
   for (const ir::Node& node : graph.nodes) {
     if (node.domain != ir::kGnnrtDomain) continue;
-    const bool spmm = node.op_type == "SpMM" && node.attributes.count("x_scale");
+    const bool spmm = node.op_type == "SpMM" && (node.attributes.count("x_scale") ||
+                                                 (node.inputs.size() > op_shapes::spmm::kXRowScale &&
+                                                  !node.inputs[op_shapes::spmm::kXRowScale].empty()));
     const bool linear = node.op_type == "Linear" && node.inputs.size() > op_shapes::fused_linear::kWeightScale &&
                         !node.inputs[op_shapes::fused_linear::kWeightScale].empty();
     if (spmm || linear) layers.push_back(node.name);

@@ -48,7 +48,7 @@ struct Int8BuildResult {
   std::vector<Int8LayerError> layers;  // measured when there are graphs and a tolerance >= 0
 };
 
-// The layers an INT8 engine holds in int8: SpMMs with x_scale, Linears with int8 weights.
+// The layers an INT8 engine holds in int8: SpMMs reading int8 features, Linears with int8 weights.
 std::vector<std::string> int8_layers(const ir::Graph& graph);
 
 // `import` returns the model afresh for each build. `options.precision` is set here. Fails

@@ -1411,6 +1411,8 @@ void infer_spmm(NodeInference& n) {
 void infer_quantize_int8(NodeInference& n) {
   const Shape* x = n.input_shape(0);
   n.set_output(0, DType::Int8, x ? std::optional<Shape>(*x) : std::nullopt);
+  // per_row = 1: the row scales, one per row of X.
+  n.set_output(1, DType::Float32, x && x->size() == 2 ? std::optional<Shape>(Shape{(*x)[0]}) : std::nullopt);
 }
 
 void infer_linear(NodeInference& n) {

@@ -79,7 +79,8 @@ Int8Lowering::Int8Lowering(Int8LoweringOptions options) : options_(std::move(opt
 PassResult Int8Lowering::run(ir::Graph& graph, PassContext& context) {
   check_layer_names(graph, options_.float_layers);
   std::set<std::string> taken = taken_names(graph);
-  std::map<std::string, std::string> quantized_features;  // float32 value -> its int8 twin
+  // float32 value -> its int8 twin and, per row, the twin's row scales
+  std::map<std::string, std::pair<std::string, std::string>> quantized_features;
   std::map<std::string, std::pair<std::string, std::string>> quantized_weights;  // initializer -> (int8, scales)
   size_t features = 0, weights = 0;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
@@ -88,7 +89,7 @@ PassResult Int8Lowering::run(ir::Graph& graph, PassContext& context) {
       const std::string x = graph.nodes[i].inputs[op_shapes::spmm::kX];
       if (!reads_float32(graph, x)) continue;
       const auto scale = options_.feature_scales.find(x);
-      if (scale == options_.feature_scales.end())
+      if (!options_.per_row_features && scale == options_.feature_scales.end())
         fail_input(options_.scales_source, " has no INT8 scale for '", x, "', the feature input of ",
                    graph.nodes[i].describe(), ": it was calibrated for another model or other build options; "
                    "calibrate again with --calib-data");
@@ -100,15 +101,30 @@ PassResult Int8Lowering::run(ir::Graph& graph, PassContext& context) {
         quantize.name = fresh_name(x + "/quantize_int8", taken);
         quantize.inputs = {x};
         quantize.outputs = {fresh_name(x + "/int8", taken)};
-        quantize.attributes["scale"] = float_attribute(scale->second);
-        twin = quantized_features.emplace(x, quantize.outputs[0]).first;
+        if (options_.per_row_features) {
+          quantize.outputs.push_back(fresh_name(x + "/int8_row_scale", taken));
+          ir::Attribute per_row;
+          per_row.kind = ir::Attribute::Kind::Int;
+          per_row.i = 1;
+          quantize.attributes["per_row"] = per_row;
+        } else {
+          quantize.attributes["scale"] = float_attribute(scale->second);
+        }
+        twin = quantized_features
+                   .emplace(x, std::make_pair(quantize.outputs[0], options_.per_row_features ? quantize.outputs[1] : ""))
+                   .first;
         graph.nodes.insert(graph.nodes.begin() + static_cast<std::ptrdiff_t>(i), std::move(quantize));
         ++i;
         ++features;
       }
       ir::Node& spmm = graph.nodes[i];
-      spmm.inputs[op_shapes::spmm::kX] = twin->second;
-      spmm.attributes["x_scale"] = float_attribute(scale->second);
+      spmm.inputs[op_shapes::spmm::kX] = twin->second.first;
+      if (options_.per_row_features) {
+        spmm.inputs.resize(op_shapes::spmm::kXRowScale + 1);
+        spmm.inputs[op_shapes::spmm::kXRowScale] = twin->second.second;
+      } else {
+        spmm.attributes["x_scale"] = float_attribute(scale->second);
+      }
     } else if (is_gnnrt_op(graph.nodes[i], "Linear")) {
       using namespace op_shapes::fused_linear;
       ir::Node& linear = graph.nodes[i];
@@ -133,7 +149,8 @@ PassResult Int8Lowering::run(ir::Graph& graph, PassContext& context) {
   }
   PassResult result;
   result.changes = features + weights;
-  result.summary = cat(features, features == 1 ? " SpMM feature input" : " SpMM feature inputs", " and ", weights,
+  result.summary = cat(features, features == 1 ? " SpMM feature input" : " SpMM feature inputs",
+                       options_.per_row_features ? " (per-row scales)" : "", " and ", weights,
                        weights == 1 ? " Linear weight" : " Linear weights", " now in int8",
                        options_.float_layers.empty() ? std::string() : cat(" (", options_.float_layers.size(),
                                                                             " layers kept in fp32)"));

@@ -4,7 +4,9 @@
 // - the node features each gnnrt.SpMM aggregates are stored as int8 with a symmetric per-tensor
 //   scale that calibration chose: a gnnrt.QuantizeInt8 node before the SpMM (one per value, shared
 //   by the SpMMs reading it), and the SpMM reads int8 rows with its x_scale attribute, accumulating
-//   in fp32 and writing fp32 (bias and activation in fp32, in its epilogue);
+//   in fp32 and writing fp32 (bias and activation in fp32, in its epilogue); or, with
+//   `per_row_features`, with one scale per row that the QuantizeInt8 computes at run time and the
+//   SpMM reads as its x_row_scale input (no calibrated scale needed);
 // - the weights of every gnnrt.Linear become int8 with one scale per output column (the column's
 //   largest magnitude / 127, from the weights themselves: no calibration), the bias stays fp32.
 //
@@ -26,6 +28,7 @@ struct Int8LoweringOptions {
   std::map<std::string, float> feature_scales;  // SpMM feature input value -> its INT8 scale
   std::string scales_source;                    // where they came from, for messages
   std::set<std::string> float_layers;           // SpMM/Linear node names kept in fp32
+  bool per_row_features = false;                // per-row scales for the SpMM inputs
 };
 
 // The values an INT8 lowering quantises, the float32 feature inputs of the SpMMs not in

@@ -73,6 +73,19 @@ TEST(CliInt8, LayerToleranceKeepsALayerInFp32Reproducibly) {
   EXPECT_EQ(testing::read_file((dir / "a.engine").string()), testing::read_file((dir / "b.engine").string()));
 }
 
+TEST(CliInt8, PerRowScales) {
+  TempDir dir;
+  const auto built = run_gnnrt("build" + kModel + " --save " + quoted(dir / "rows.engine") + " --int8 --int8-scales row " +
+                               "--calib-data " + quoted(kCora / "g0.inputs.npz") + " --dump-ir");
+  ASSERT_EQ(built.exit_code, 0) << built.output;
+  EXPECT_TRUE(contains(built.output, "gnnrt.QuantizeInt8[per_row=1]")) << built.output;
+  EXPECT_TRUE(contains(built.output, "/int8_row_scale)  # /convs.1/aggr_module/ScatterElements")) << built.output;
+  const auto bad = run_gnnrt("build" + kModel + " --save " + quoted(dir / "x.engine") + " --int8 --int8-scales column " +
+                             "--calib-data " + quoted(kCora / "g0.inputs.npz"));
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_TRUE(contains(bad.output, "--int8-scales")) << bad.output;
+}
+
 TEST(CliInt8, RefusalsAreUserErrors) {
   TempDir dir;
   const std::string save = " --save " + quoted(dir / "m.engine");

@@ -23,6 +23,7 @@ namespace gnnrt {
 namespace {
 
 using cpu_kernel_test::float_attr;
+using cpu_kernel_test::int_attr;
 using cpu_kernel_test::kInf;
 using cpu_kernel_test::kNaN;
 using cpu_kernel_test::make;
@@ -66,6 +67,22 @@ TEST(Int8Kernels, QuantizeRoundsHalfToEvenAndSaturates) {
                                {"X must be float32"});
 }
 
+TEST(Int8Kernels, QuantizePerRowScalesEachRowByItsLargestFiniteMagnitude) {
+  const Tensor x = make<float>({3, 3}, {127.0f, -254.0f, 63.5f, 0.0f, 0.0f, 0.0f, kInf, 12.7f, kNaN});
+  const std::vector<Tensor> outputs = cpu_kernel_test::run_op("QuantizeInt8", {&x}, {{"per_row", int_attr(1)}}, 2);
+  ASSERT_EQ(outputs.size(), 2u);
+  EXPECT_EQ(values_of<int8_t>(outputs[0]), (std::vector<int8_t>{64, -127, 32, 0, 0, 0, 127, 127, 0}));
+  EXPECT_EQ(values_of<float>(outputs[1]), (std::vector<float>{2.0f, 1.0f, 12.7f / 127.0f}));
+  cpu_kernel_test::input_error(
+      [&] { cpu_kernel_test::run_op("QuantizeInt8", {&x}, {{"per_row", int_attr(1)}, {"scale", float_attr(1.0f)}}, 2); },
+      {"the attribute scale is not taken"});
+  cpu_kernel_test::input_error([&] { cpu_kernel_test::run_op("QuantizeInt8", {&x}, {{"per_row", int_attr(1)}}, 1); },
+                               {"two outputs"});
+  const Tensor vector = make<float>({2}, {1.0f, 2.0f});
+  cpu_kernel_test::input_error(
+      [&] { cpu_kernel_test::run_op("QuantizeInt8", {&vector}, {{"per_row", int_attr(1)}}, 2); }, {"needs a 2-D X"});
+}
+
 // An SpMM over int8 rows with x_scale is the fp32 SpMM over the dequantised rows.
 TEST(Int8Kernels, SpmmOnInt8RowsMatchesFp32OnDequantisedRows) {
   const float scale = 0.037f;
@@ -84,9 +101,31 @@ TEST(Int8Kernels, SpmmOnInt8RowsMatchesFp32OnDequantisedRows) {
                                {{"activation", string_attr(activation)}, {"x_scale", float_attr(scale)}});
     expect_close(actual, expected, 1e-5f);
   }
-  cpu_kernel_test::input_error([&] { run1("SpMM", {&q, &row_ptr, &col}); }, {"int8 X needs the attribute x_scale"});
+  // Per row: each source row by its own scale.
+  const Tensor x_row_scale = make<float>({6}, {0.5f, 0.01f, 2.0f, 0.3f, 1.0f, 0.07f});
+  Tensor x_rows(DType::Float32, {6, 5});
+  for (int64_t i = 0; i < 30; ++i)
+    x_rows.data<float>()[i] = x_row_scale.data<float>()[i / 5] * static_cast<float>(q.data<int8_t>()[i]);
+  const Tensor expected_rows = run1("SpMM", {&x_rows, &row_ptr, &col, &values, &row_scale, &col_scale, &bias});
+  expect_close(run1("SpMM", {&q, &row_ptr, &col, &values, &row_scale, &col_scale, &bias, &x_row_scale}), expected_rows,
+               1e-5f);
+
+  cpu_kernel_test::input_error([&] { run1("SpMM", {&q, &row_ptr, &col}); }, {"int8 X needs exactly one of", "neither"});
+  cpu_kernel_test::input_error(
+      [&] {
+        run1("SpMM", {&q, &row_ptr, &col, nullptr, nullptr, nullptr, nullptr, &x_row_scale},
+             {{"x_scale", float_attr(scale)}});
+      },
+      {"int8 X needs exactly one of", "both"});
   cpu_kernel_test::input_error([&] { run1("SpMM", {&x, &row_ptr, &col}, {{"x_scale", float_attr(scale)}}); },
                                {"x_scale is for an int8 X only"});
+  cpu_kernel_test::input_error(
+      [&] { run1("SpMM", {&x, &row_ptr, &col, nullptr, nullptr, nullptr, nullptr, &x_row_scale}); },
+      {"x_row_scale is for an int8 X only"});
+  const Tensor short_row_scale = make<float>({5}, {1, 1, 1, 1, 1});
+  cpu_kernel_test::input_error(
+      [&] { run1("SpMM", {&q, &row_ptr, &col, nullptr, nullptr, nullptr, nullptr, &short_row_scale}); },
+      {"x_row_scale", "at least 6"});
 }
 
 TEST(Int8Kernels, LinearWithPerColumnInt8WeightsMatchesFp32) {
@@ -179,6 +218,31 @@ TEST_F(Int8Cora, Int8MatchesFp32WithinTheStatedBound) {
     EXPECT_NEAR(test_accuracy(int8, labels), test_accuracy(fp32, labels), 1.0);
     EXPECT_GT(test_accuracy(fp32, labels), 75.0);  // the trained model, not noise
   }
+}
+
+// Per-row scales (--int8-scales row): the bound is tighter than per tensor (docs/INT8.md).
+TEST_F(Int8Cora, PerRowScalesMatchFp32MoreClosely) {
+  const runtime::TensorMap inputs = read_map(kCora / "g0.inputs.npz");
+  const runtime::TensorMap labels = read_map(kCora / "labels.npz");
+  builder::BuildOptions options;
+  options.int8_per_row = true;
+  const builder::Int8BuildResult built = builder::build_int8_engine(cora_import(), options, cora_calibration({}));
+  size_t per_row = 0;
+  for (const ir::Node& node : built.engine.model.graph.nodes)
+    per_row += node.op_type == "QuantizeInt8" && node.attr_int("per_row", 0) == 1;
+  EXPECT_EQ(per_row, 2u);
+  EXPECT_EQ(builder::int8_layers(built.engine.model.graph).size(), 4u);
+  engine::write_engine_file(path("rows.engine"), built.engine);
+  const engine::EngineContents loaded = engine::read_engine_file(path("rows.engine"));
+  const Tensor fp32 = runtime::run_engine(*built.fp32_engine, inputs).outputs.at("out");
+  const Tensor int8 = runtime::run_engine(loaded, inputs).outputs.at("out");
+  const runtime::PredictionAgreement agreement = runtime::compare_predictions(int8, fp32, "out");
+  std::cout << "[ int8 ] Cora, per-row scales: " << agreement.describe() << "; test accuracy fp32 "
+            << test_accuracy(fp32, labels) << " %, int8 " << test_accuracy(int8, labels) << " %\n";
+  EXPECT_GT(agreement.max_abs_error, 0.0);
+  EXPECT_LT(agreement.max_abs_error, 0.15);
+  EXPECT_GE(agreement.argmax_agreement_percent(), 99.8);
+  EXPECT_NEAR(test_accuracy(int8, labels), test_accuracy(fp32, labels), 1.0);
 }
 
 TEST_F(Int8Cora, EngineFileRoundTripsAndCacheReproducesTheBuild) {

@@ -142,6 +142,7 @@ int build_command(const BuildCommandOptions& options) {
     calibration.bind_options.allow_cast = int8.allow_cast;
     calibration.layer_tolerance = int8.layer_tolerance;
     build_options.int8_float_layers = fp32_layers(int8.layer_precision);
+    build_options.int8_per_row = int8.scales == "row";
     if (!int8.calib_data.empty()) {
       std::vector<std::string> input_names;
       for (const ir::ValueInfo& input : import().graph.inputs) input_names.push_back(input.name);

@@ -40,6 +40,11 @@ void add_int8_flags(CLI::App* command, Int8Flags& flags) {
   command->add_option("--layer-precision", flags.layer_precision,
                       "--int8: NAME:fp32 keeps the SpMM or Linear node NAME (see --dump-ir) in fp32 (repeatable; "
                       "like trtexec --layerPrecisions)");
+  command->add_option("--int8-scales", flags.scales,
+                      "--int8: the node features' scales: tensor (one per tensor, from calibration) or row (one "
+                      "per node, computed as the features are quantised: more accurate, 4 bytes more per row)")
+      ->check(CLI::IsMember({"tensor", "row"}))
+      ->capture_default_str();
   command->add_option("--int8-layer-tolerance", flags.layer_tolerance,
                       "--int8 with --calib-data: a layer that alone in int8 moves the outputs by more than this "
                       "fraction of their largest fp32 magnitude stays fp32 (reported); negative: keep every layer "

@@ -2,8 +2,9 @@
 // CsrFromCoo, a stable counting sort of the edge list by target, and SpMM, the fused
 // message-passing aggregation the lifting pass puts in place of gather -> scale -> scatter-add.
 //
-// An int8 X (INT8 engines) is gathered as int8, summed in fp32 and scaled by x_scale once per
-// row; the output is then float32.
+// An int8 X (INT8 engines) is gathered as int8 and summed in fp32, scaled by x_scale once per
+// output row (per tensor) or by each source row's x_row_scale with its edge weight (per row); the
+// output is then float32.
 //
 // SpMM runs rows in parallel; each row is summed by one thread in CSR order, so results are
 // bit-identical whatever the thread count. Every index is checked before it is used.
@@ -94,6 +95,7 @@ void spmm_rows(const op_shapes::SpmmLayout& layout, const KernelInputs& inputs, 
   const float* row_scale = optional_floats(inputs, kRowScale);
   const float* col_scale = optional_floats(inputs, kColScale);
   const float* bias = optional_floats(inputs, kBias);
+  const float* x_row_scale = optional_floats(inputs, kXRowScale);
   const int64_t width = layout.width, cols = layout.num_cols;
   const bool relu = layout.activation == op_shapes::SpmmActivation::Relu;
   Out* y = output.data<Out>();
@@ -108,6 +110,7 @@ void spmm_rows(const op_shapes::SpmmLayout& layout, const KernelInputs& inputs, 
         const int64_t c = col[e] < 0 ? col[e] + cols : col[e];  // checked before the kernel ran
         float weight = values ? values[e] : 1.0f;
         if (col_scale) weight *= col_scale[c];
+        if (x_row_scale) weight *= x_row_scale[c];  // an int8 row's own scale
         const T* source = x + c * width;
         for (int64_t f = 0; f < width; ++f) sum[static_cast<size_t>(f)] += weight * load(source[f]);
       }

@@ -77,13 +77,19 @@ SpmmLayout spmm_layout(const ir::Node& node, const KernelInputs& inputs) {
     fail_input(node.describe(), ": row_scale_divides must be 0 or 1, got ", divides);
   layout.divide_by_row_scale = divides == 1;
   const bool has_x_scale = node.attributes.count("x_scale") > 0;
+  layout.x_row_scaled = optional_input(inputs, kXRowScale) != nullptr;
   if (x.dtype() == DType::Int8) {
-    layout.x_scale = node.attr_float("x_scale", 0.0f);
-    if (!has_x_scale || !std::isfinite(layout.x_scale) || layout.x_scale <= 0)
-      fail_input(node.describe(), ": an int8 X needs the attribute x_scale, a positive finite float (got ",
-                 has_x_scale ? cat(layout.x_scale) : std::string("none"), ")");
-  } else if (has_x_scale) {
-    fail_input(node.describe(), ": x_scale is for an int8 X only, X is ", x.describe());
+    if (has_x_scale == layout.x_row_scaled)
+      fail_input(node.describe(), ": an int8 X needs exactly one of the attribute x_scale (per tensor) and the input "
+                 "x_row_scale (per row), got ", has_x_scale ? "both" : "neither");
+    if (has_x_scale) {
+      layout.x_scale = node.attr_float("x_scale", 0.0f);
+      if (!std::isfinite(layout.x_scale) || layout.x_scale <= 0)
+        fail_input(node.describe(), ": x_scale must be a positive finite float, got ", layout.x_scale);
+    }
+  } else if (has_x_scale || layout.x_row_scaled) {
+    fail_input(node.describe(), ": ", has_x_scale ? "x_scale" : "x_row_scale", " is for an int8 X only, X is ",
+               x.describe());
   }
   auto check_float_vector = [&](size_t index, const char* what, int64_t at_least, bool exact) {
     const Tensor* tensor = optional_input(inputs, index);
@@ -97,6 +103,7 @@ SpmmLayout spmm_layout(const ir::Node& node, const KernelInputs& inputs) {
   check_float_vector(kRowScale, "row_scale", layout.num_rows, false);
   check_float_vector(kColScale, "col_scale", layout.num_cols, false);
   check_float_vector(kBias, "bias", layout.width, true);
+  check_float_vector(kXRowScale, "x_row_scale", layout.num_cols, false);
   return layout;
 }
 
