@@ -28,6 +28,8 @@ CalibrationTable calibrate(const engine::EngineContents& fp32_engine, const std:
     GNNRT_CHECK(tensor.dtype() == DType::Float32, "calibrated value ", name, " is ", tensor.describe());
     it->second.add(tensor.data<float>(), tensor.numel());
   };
+  // A constant feature input (an initializer) is measured once, as it is.
+  for (const auto& [name, tensor] : graph.initializers) add(name, tensor);
   runtime::Executor executor(graph);
   for (size_t g = 0; g < graphs.size(); ++g) {
     runtime::BoundInputs bound = runtime::bind_inputs(graph, graphs[g], bind_options);
