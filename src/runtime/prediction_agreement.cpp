@@ -36,6 +36,16 @@ int64_t argmax_of_row(const Tensor& scores, int64_t row) {
   return best;
 }
 
+ClassificationAccuracy classification_accuracy(const Tensor& scores, const Tensor& labels, const Tensor* mask) {
+  ClassificationAccuracy accuracy;
+  for (int64_t row = 0; row < scores.dim(0); ++row) {
+    if (mask && mask->scalar_as_double(row) == 0.0) continue;
+    accuracy.correct += argmax_of_row(scores, row) == labels.scalar_as_int(row);
+    ++accuracy.counted;
+  }
+  return accuracy;
+}
+
 PredictionAgreement compare_predictions(const Tensor& actual, const Tensor& reference, const std::string& what) {
   if (actual.shape() != reference.shape())
     fail_input(what, ": expected the reference's shape ", shape_to_string(reference.shape()), ", got ",

@@ -26,4 +26,12 @@ PredictionAgreement compare_predictions(const Tensor& actual, const Tensor& refe
 // The row's predicted class: the first largest score.
 int64_t argmax_of_row(const Tensor& scores, int64_t row);
 
+struct ClassificationAccuracy {
+  int64_t correct = 0, counted = 0;
+  double percent() const { return counted ? 100.0 * static_cast<double>(correct) / static_cast<double>(counted) : 0.0; }
+};
+// How many of the rows `mask` selects (nonzero; nullptr: every row) have their label as argmax.
+// The caller checks the shapes: scores [rows, classes], labels and mask [rows].
+ClassificationAccuracy classification_accuracy(const Tensor& scores, const Tensor& labels, const Tensor* mask);
+
 }  // namespace gnnrt::runtime

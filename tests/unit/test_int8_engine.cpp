@@ -171,15 +171,7 @@ builder::Int8Calibration cora_calibration(quantization::Calibrator method) {
 }
 
 double test_accuracy(const Tensor& logits, const runtime::TensorMap& labels) {
-  const Tensor& y = labels.at("y");
-  const Tensor& mask = labels.at("test_mask");
-  int64_t correct = 0, counted = 0;
-  for (int64_t row = 0; row < logits.dim(0); ++row) {
-    if (mask.scalar_as_double(row) == 0) continue;
-    correct += runtime::argmax_of_row(logits, row) == y.scalar_as_int(row);
-    ++counted;
-  }
-  return 100.0 * static_cast<double>(correct) / static_cast<double>(counted);
+  return runtime::classification_accuracy(logits, labels.at("y"), &labels.at("test_mask")).percent();
 }
 
 bool has_op(const ir::Graph& graph, const std::string& op_type) {

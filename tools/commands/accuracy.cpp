@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "commands/commands.h"
+#include "commands/label_accuracy.h"
 #include "io/npz.h"
 #include "runtime/prediction_agreement.h"
 
@@ -21,14 +22,6 @@ struct AccuracyOptions {
   std::string reference_path;  // fp32 outputs to compare a 16-bit engine's with
 };
 
-const Tensor& find_array(const io::NamedTensors& arrays, const std::string& key, const std::string& path) {
-  for (const auto& [name, tensor] : arrays)
-    if (name == key) return tensor;
-  std::string names;
-  for (const auto& entry : arrays) names += (names.empty() ? "" : ", ") + entry.first;
-  fail_input(path, ": has no array '", key, "'; it holds: ", names);
-}
-
 // A 16-bit or INT8 engine against its fp32 reference: the largest absolute and relative differences
 // and how often the predicted class is the same (over every row: the mask is for the accuracy).
 void report_against_reference(const Tensor& logits, const AccuracyOptions& options) {
@@ -41,32 +34,12 @@ void report_against_reference(const Tensor& logits, const AccuracyOptions& optio
 
 int accuracy_command(const AccuracyOptions& options) {
   const io::NamedTensors predictions_file = io::read_npz(options.predictions_path);
-  const io::NamedTensors labels_file = io::read_npz(options.labels_path);
   const Tensor& logits = find_array(predictions_file, options.output_name, options.predictions_path);
-  const Tensor& labels = find_array(labels_file, options.label_key, options.labels_path);
-  if (logits.rank() != 2)
-    fail_input(options.predictions_path, ":", options.output_name, ": expected [num_nodes, num_classes] scores, got ",
-               logits.describe());
-  const int64_t rows = logits.dim(0);
-  if (labels.rank() != 1 || labels.dim(0) != rows || !is_integer(labels.dtype()))
-    fail_input(options.labels_path, ":", options.label_key, ": expected ", rows, " integer labels, got ",
-               labels.describe());
-  const Tensor* mask = nullptr;
-  if (!options.mask_key.empty()) {
-    mask = &find_array(labels_file, options.mask_key, options.labels_path);
-    if (mask->rank() != 1 || mask->dim(0) != rows)
-      fail_input(options.labels_path, ":", options.mask_key, ": expected ", rows, " mask entries, got ", mask->describe());
-  }
-  int64_t correct = 0, counted = 0;
-  for (int64_t row = 0; row < rows; ++row) {
-    if (mask && mask->scalar_as_double(row) == 0.0) continue;
-    correct += runtime::argmax_of_row(logits, row) == labels.scalar_as_int(row);
-    ++counted;
-  }
-  if (counted == 0) fail_input(options.labels_path, ":", options.mask_key, ": the mask selects no rows");
-  std::cout << std::fixed << std::setprecision(2) << "accuracy" << (mask ? " (" + options.mask_key + ")" : "")
-            << ": " << 100.0 * static_cast<double>(correct) / static_cast<double>(counted) << " % (" << correct << "/"
-            << counted << ")\n";
+  const LabelSet labels = read_labels(options.labels_path, options.label_key, options.mask_key);
+  const runtime::ClassificationAccuracy accuracy =
+      score_against_labels(logits, options.predictions_path + ":" + options.output_name, labels);
+  std::cout << std::fixed << std::setprecision(2) << "accuracy" << (labels.mask ? " (" + options.mask_key + ")" : "")
+            << ": " << accuracy.percent() << " % (" << accuracy.correct << "/" << accuracy.counted << ")\n";
   if (!options.reference_path.empty()) report_against_reference(logits, options);
   return 0;
 }

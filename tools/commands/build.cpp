@@ -12,6 +12,7 @@
 #include "builder/engine_builder.h"
 #include "builder/int8_builder.h"
 #include "commands/input_files.h"
+#include "commands/label_accuracy.h"
 #include "io/npz.h"
 #include "runtime/inference.h"
 #include "runtime/prediction_agreement.h"
@@ -80,34 +81,16 @@ void report_int8_accuracy(const builder::Int8BuildResult& built, const builder::
   const engine::EngineContents fp16 = builder::build_engine(import(), fp16_options);
   const runtime::TensorMap fp16_outputs =
       runtime::run_engine(fp16, calibration.graphs.front(), calibration.bind_options).outputs;
-  const io::NamedTensors labels_file = io::read_npz(options.int8.calib_labels);
-  const auto array = [&](const std::string& key) -> const Tensor& {
-    for (const auto& [name, tensor] : labels_file)
-      if (name == key) return tensor;
-    fail_input(options.int8.calib_labels, ": has no array '", key, "'");
-  };
-  const Tensor& labels = array(options.int8.label_key);
-  const Tensor& mask = array(options.int8.mask_key);
+  const LabelSet labels = read_labels(options.int8.calib_labels, options.int8.label_key, options.int8.mask_key);
   for (const ir::ValueInfo& output : built.engine.model.graph.outputs) {
-    const Tensor& fp32 = fp32_outputs.front().at(output.name);
-    if (fp32.rank() != 2 || labels.rank() != 1 || labels.dim(0) != fp32.dim(0) || mask.numel() != fp32.dim(0))
-      fail_input(options.int8.calib_labels, ": expected ", fp32.rank() == 2 ? fp32.dim(0) : 0, " labels and mask "
-                 "entries for output '", output.name, "' ", fp32.describe(), ", got ", labels.describe(), " and ",
-                 mask.describe());
-    const auto accuracy = [&](const Tensor& scores) {
-      int64_t correct = 0, counted = 0;
-      for (int64_t row = 0; row < scores.dim(0); ++row) {
-        if (mask.scalar_as_double(row) == 0) continue;
-        correct += runtime::argmax_of_row(scores, row) == labels.scalar_as_int(row);
-        ++counted;
-      }
-      if (counted == 0) fail_input(options.int8.calib_labels, ":", options.int8.mask_key, ": the mask selects no rows");
-      return cat(std::fixed, std::setprecision(2), 100.0 * static_cast<double>(correct) / static_cast<double>(counted),
-                 " %");
+    const auto accuracy = [&](const runtime::TensorMap& outputs, const char* precision) {
+      const Tensor& scores = outputs.at(output.name);
+      return cat(std::fixed, std::setprecision(2),
+                 score_against_labels(scores, cat(precision, " output '", output.name, "'"), labels).percent(), " %");
     };
-    std::cout << "[build] test accuracy (" << options.int8.mask_key << ") of output '" << output.name
-              << "': fp32 " << accuracy(fp32) << ", fp16 " << accuracy(fp16_outputs.at(output.name)) << ", int8 "
-              << accuracy(int8_outputs.front().at(output.name)) << "\n";
+    std::cout << "[build] test accuracy (" << options.int8.mask_key << ") of output '" << output.name << "': fp32 "
+              << accuracy(fp32_outputs.front(), "fp32") << ", fp16 " << accuracy(fp16_outputs, "fp16") << ", int8 "
+              << accuracy(int8_outputs.front(), "int8") << "\n";
   }
 }
 
