@@ -86,6 +86,30 @@ TEST(CliInt8, PerRowScales) {
   EXPECT_TRUE(contains(bad.output, "--int8-scales")) << bad.output;
 }
 
+// The saved-outputs route: gnnrt accuracy scores an INT8 run and compares it with the fp32 one.
+TEST(CliInt8, AccuracyOfSavedInt8Outputs) {
+  TempDir dir;
+  const std::string inputs = " --inputs " + quoted(kCora / "g0.inputs.npz");
+  ASSERT_EQ(run_gnnrt("build" + kModel + " --save " + quoted(dir / "m8.engine") + " --int8 --calibrator minmax" +
+                      " --calib-data " + quoted(kCora / "g0.inputs.npz")).exit_code, 0);
+  ASSERT_EQ(run_gnnrt("run --engine " + quoted(dir / "m8.engine") + inputs + " --output " + quoted(dir / "o8.npz"))
+                .exit_code, 0);
+  ASSERT_EQ(run_gnnrt("run" + kModel + inputs + " --output " + quoted(dir / "o.npz")).exit_code, 0);
+  const std::string labels = " --labels " + quoted(kCora / "labels.npz");
+  const auto fp32 = run_gnnrt("accuracy --predictions " + quoted(dir / "o.npz") + labels);
+  EXPECT_TRUE(contains(fp32.output, "accuracy (test_mask): 78.80 % (788/1000)")) << fp32.output;
+  const auto int8 = run_gnnrt("accuracy --predictions " + quoted(dir / "o8.npz") + labels + " --reference " +
+                              quoted(dir / "o.npz"));
+  ASSERT_EQ(int8.exit_code, 0) << int8.output;
+  EXPECT_TRUE(contains(int8.output, "accuracy (test_mask): 79.00 % (790/1000)")) << int8.output;
+  EXPECT_TRUE(contains(int8.output, "argmax agreement 99.59 % (2697/2708)")) << int8.output;
+  EXPECT_USER_ERROR(run_gnnrt("accuracy --predictions " + quoted(dir / "o8.npz") + labels + " --mask nope"),
+                    "has no array 'nope'; it holds: y, test_mask");
+  EXPECT_USER_ERROR(run_gnnrt("accuracy --predictions " + quoted(dir / "o8.npz") + " --labels " +
+                              quoted(kCora / "g1.inputs.npz") + " --label-key x --mask ''"),
+                    "expected 2708 integer labels, got float32[120, 1433]");
+}
+
 TEST(CliInt8, RefusalsAreUserErrors) {
   TempDir dir;
   const std::string save = " --save " + quoted(dir / "m.engine");
