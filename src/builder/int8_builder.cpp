@@ -34,7 +34,8 @@ Int8LayerError measure(const std::string& layer, const engine::EngineContents& e
                        const Int8Calibration& calibration) {
   runtime::PredictionAgreement total;
   for (size_t g = 0; g < calibration.graphs.size(); ++g) {
-    const runtime::TensorMap outputs = runtime::run_engine(engine, calibration.graphs[g], calibration.bind_options).outputs;
+    const runtime::TensorMap outputs =
+        runtime::run_engine(engine, calibration.graphs[g], calibration.bind_options).outputs;
     for (const auto& [name, expected] : reference.outputs[g])
       total.merge(runtime::compare_predictions(outputs.at(name), expected, "output " + name));
   }

@@ -81,7 +81,8 @@ EngineHeader validate_engine_header(const uint8_t* data, size_t size, const std:
   header.format_version = get_le<uint32_t>(data + kVersionAt);
   if (header.format_version < kOldestReadableEngineFormatVersion || header.format_version > kEngineFormatVersion)
     fail_input("engine '", what, "': engine format version ", header.format_version, ", this gnnrt reads versions ",
-               kOldestReadableEngineFormatVersion, " to ", kEngineFormatVersion, ": rebuild the engine with `gnnrt build`");
+               kOldestReadableEngineFormatVersion, " to ", kEngineFormatVersion,
+               ": rebuild the engine with `gnnrt build`");
   if (size < kEngineHeaderSize)
     fail_input("engine '", what, "': the file is truncated (", size, " bytes, the header alone has ",
                kEngineHeaderSize, ")");

@@ -56,7 +56,8 @@ void check_layer_names(const ir::Graph& graph, const std::set<std::string>& floa
     if (!layers.count(name)) {
       std::string known;
       for (const std::string& layer : layers) known += (known.empty() ? "" : ", ") + layer;
-      fail_input("--layer-precision ", name, ": the optimised graph has no SpMM or Linear node of that name; its layers: ",
+      fail_input("--layer-precision ", name,
+                 ": the optimised graph has no SpMM or Linear node of that name; its layers: ",
                  known.empty() ? "none" : known, " (gnnrt build --dump-ir shows them)");
     }
 }
@@ -110,9 +111,8 @@ PassResult Int8Lowering::run(ir::Graph& graph, PassContext& context) {
         } else {
           quantize.attributes["scale"] = float_attribute(scale->second);
         }
-        twin = quantized_features
-                   .emplace(x, std::make_pair(quantize.outputs[0], options_.per_row_features ? quantize.outputs[1] : ""))
-                   .first;
+        const std::string row_scales = options_.per_row_features ? quantize.outputs[1] : "";
+        twin = quantized_features.emplace(x, std::make_pair(quantize.outputs[0], row_scales)).first;
         graph.nodes.insert(graph.nodes.begin() + static_cast<std::ptrdiff_t>(i), std::move(quantize));
         ++i;
         ++features;
@@ -136,7 +136,8 @@ PassResult Int8Lowering::run(ir::Graph& graph, PassContext& context) {
       auto lowered = quantized_weights.find(weight);
       if (lowered == quantized_weights.end()) {
         QuantizedWeight q = quantize_per_column(initializer->second);
-        const std::string q_name = fresh_name(weight + "/int8", taken), scale_name = fresh_name(weight + "/scale", taken);
+        const std::string q_name = fresh_name(weight + "/int8", taken);
+        const std::string scale_name = fresh_name(weight + "/scale", taken);
         graph.initializers[q_name] = std::move(q.weight);
         graph.initializers[scale_name] = std::move(q.scale);
         lowered = quantized_weights.emplace(weight, std::make_pair(q_name, scale_name)).first;

@@ -17,11 +17,13 @@ std::string calibrator_label(const CalibratorChoice& choice) {
 CalibrationTable calibrate(const engine::EngineContents& fp32_engine, const std::vector<runtime::TensorMap>& graphs,
                            const CalibratorChoice& choice, const std::set<std::string>& float_layers,
                            const runtime::BindOptions& bind_options, const std::string& what, std::ostream* log) {
-  if (fp32_engine.target.device != "cpu") fail_internal("calibration runs a CPU engine, got ", fp32_engine.target.device);
+  if (fp32_engine.target.device != "cpu")
+    fail_internal("calibration runs a CPU engine, got ", fp32_engine.target.device);
   if (graphs.empty()) fail_input(what, ": no calibration graph");
   const ir::Graph& graph = fp32_engine.model.graph;
   std::map<std::string, AbsHistogram> histograms;
-  for (const std::string& value : passes::int8_feature_inputs(graph, float_layers)) histograms.emplace(value, AbsHistogram());
+  for (const std::string& value : passes::int8_feature_inputs(graph, float_layers))
+    histograms.emplace(value, AbsHistogram());
   const auto add = [&](const std::string& name, const Tensor& tensor) {
     const auto it = histograms.find(name);
     if (it == histograms.end()) return;

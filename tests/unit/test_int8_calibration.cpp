@@ -157,7 +157,8 @@ TEST_F(Int8CalibrationCache, CorruptCachesNameTheFileAndLine) {
   const std::string header = "gnnrt-int8-calibration 1 entropy\n";
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases{
       {"", {"the file is empty"}},
-      {"TRT-8600-EntropyCalibration2\nx: 3c010a14\n", {"line 1:", "expected the header", "not a gnnrt calibration cache"}},
+      {"TRT-8600-EntropyCalibration2\nx: 3c010a14\n",
+       {"line 1:", "expected the header", "not a gnnrt calibration cache"}},
       {"gnnrt-int8-calibration 9 entropy\n", {"line 1:", "format version '9'", "reads version 1"}},
       {"gnnrt-int8-calibration 1 kl\n", {"line 1:", "calibrator 'kl'"}},
       {header + "# comment\na: 0.5\nb 0.5\n", {"line 4:", "expected \"tensor: scale\"", "b 0.5"}},
@@ -171,7 +172,8 @@ TEST_F(Int8CalibrationCache, CorruptCachesNameTheFileAndLine) {
     testing::write_file(path("bad.cache"), content);
     std::vector<std::string> expected = parts;
     expected.push_back(path("bad.cache"));
-    testing::expect_error(ErrorCode::InvalidInput, [&] { read_calibration_cache(path("bad.cache")); }, expected);
+    testing::expect_error(
+        ErrorCode::InvalidInput, [&] { read_calibration_cache(path("bad.cache")); }, expected);
   }
   testing::expect_error(ErrorCode::InvalidInput, [&] { read_calibration_cache(path("missing.cache")); },
                         {"missing.cache", "cannot open"});

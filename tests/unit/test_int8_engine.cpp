@@ -35,7 +35,8 @@ using testing::values_of;
 Tensor random_int8(Dims shape, uint32_t seed) {
   Tensor t(DType::Int8, std::move(shape));
   std::mt19937 rng(seed);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<int8_t>()[i] = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  for (int64_t i = 0; i < t.numel(); ++i)
+    t.data<int8_t>()[i] = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
   return t;
 }
 
@@ -74,7 +75,9 @@ TEST(Int8Kernels, QuantizePerRowScalesEachRowByItsLargestFiniteMagnitude) {
   EXPECT_EQ(values_of<int8_t>(outputs[0]), (std::vector<int8_t>{64, -127, 32, 0, 0, 0, 127, 127, 0}));
   EXPECT_EQ(values_of<float>(outputs[1]), (std::vector<float>{2.0f, 1.0f, 12.7f / 127.0f}));
   cpu_kernel_test::input_error(
-      [&] { cpu_kernel_test::run_op("QuantizeInt8", {&x}, {{"per_row", int_attr(1)}, {"scale", float_attr(1.0f)}}, 2); },
+      [&] {
+        cpu_kernel_test::run_op("QuantizeInt8", {&x}, {{"per_row", int_attr(1)}, {"scale", float_attr(1.0f)}}, 2);
+      },
       {"the attribute scale is not taken"});
   cpu_kernel_test::input_error([&] { cpu_kernel_test::run_op("QuantizeInt8", {&x}, {{"per_row", int_attr(1)}}, 1); },
                                {"two outputs"});

@@ -96,8 +96,11 @@ void report_int8_accuracy(const builder::Int8BuildResult& built, const builder::
 
 int build_command(const BuildCommandOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  const std::string device =
-      options.device == "auto" ? (runtime::cuda_usable() ? "cuda" : "cpu") : options.device;
+  // INT8 engines are CPU-only in this build: auto picks the CPU for them.
+  const std::string device = options.device != "auto" ? options.device
+                             : options.int8.enabled   ? "cpu"
+                             : runtime::cuda_usable() ? "cuda"
+                                                      : "cpu";
   std::cout << "[build] importing " << options.onnx_path << "\n";
   onnx_import::ImportOptions import_options;
   import_options.verbose = options.verbose;
@@ -120,7 +123,8 @@ int build_command(const BuildCommandOptions& options) {
     builder::Int8Calibration calibration;
     calibration.cache_path = int8.calib_cache;
     calibration.calibrator.method = quantization::parse_calibrator(int8.calibrator, "--calibrator");
-    if (calibration.calibrator.method == quantization::Calibrator::Percentile) quantization::check_percentile(int8.percentile);
+    if (calibration.calibrator.method == quantization::Calibrator::Percentile)
+      quantization::check_percentile(int8.percentile);
     calibration.calibrator.percentile = int8.percentile;
     calibration.bind_options.allow_cast = int8.allow_cast;
     calibration.layer_tolerance = int8.layer_tolerance;
@@ -163,7 +167,8 @@ void add_build_command(CLI::App& app, int& exit_code) {
   CLI::App* command = app.add_subcommand("build", "Build an engine file from an ONNX model (like trtexec --saveEngine)");
   command->add_option("--onnx", options->onnx_path, "ONNX model exported from PyG")->required()->check(CLI::ExistingFile);
   command->add_option("--save", options->engine_path, "Engine file to write")->required();
-  command->add_option("--device", options->device, "cuda, cpu, or auto (cuda when a usable GPU is present)")
+  command->add_option("--device", options->device,
+                      "cuda, cpu, or auto (cuda when a usable GPU is present; the CPU for --int8)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
   builder::ProfileRequest& p = options->profile;

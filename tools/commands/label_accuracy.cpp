@@ -19,7 +19,8 @@ LabelSet read_labels(const std::string& path, const std::string& label_key, cons
   return set;
 }
 
-runtime::ClassificationAccuracy score_against_labels(const Tensor& scores, const std::string& scores_what, const LabelSet& set) {
+runtime::ClassificationAccuracy score_against_labels(const Tensor& scores, const std::string& scores_what,
+                                                     const LabelSet& set) {
   if (scores.rank() != 2)
     fail_input(scores_what, ": expected [num_nodes, num_classes] scores, got ", scores.describe());
   const int64_t rows = scores.dim(0);

@@ -24,6 +24,7 @@ LabelSet read_labels(const std::string& path, const std::string& label_key, cons
 
 // Checks the scores' and the labels' shapes (InvalidInput naming `scores_what` or the labels file)
 // and scores the rows the mask selects; fails when it selects none.
-runtime::ClassificationAccuracy score_against_labels(const Tensor& scores, const std::string& scores_what, const LabelSet& labels);
+runtime::ClassificationAccuracy score_against_labels(const Tensor& scores, const std::string& scores_what,
+                                                     const LabelSet& labels);
 
 }  // namespace gnnrt::cli
