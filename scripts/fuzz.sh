@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(onnx_import engine_load npy_npz graph_inputs)
+((${#targets[@]})) || targets=(onnx_import engine_load npy_npz graph_inputs calibration_cache)
 build_dir=${BUILD_DIR:-build-asan}
 corpus_dir=${CORPUS_DIR:-$build_dir/fuzz-corpus}
 findings_dir=${FINDINGS_DIR:-$build_dir/fuzz-findings}

@@ -29,7 +29,8 @@ struct BuildConfig {
   std::string min_shapes, opt_shapes, max_shapes;
   int64_t max_nodes = -1, max_edges = -1, max_graphs = -1;
   // "fp32", or "fp16"/"bf16" (trtexec's --fp16/--bf16): node features stored in 16 bits between the
-  // layers, fp32 accumulation; inputs and outputs stay fp32. Anything else fails (InvalidInput).
+  // layers, fp32 accumulation; inputs and outputs stay fp32. Anything else fails (InvalidInput), "int8"
+  // too: INT8 engines need calibration (`gnnrt build --int8 --calib-data`, docs/INT8.md), then load.
   std::string precision = "fp32";
 };
 

@@ -10,6 +10,7 @@
 #include "ir/verifier.h"
 #include "passes/dead_code_elimination.h"
 #include "passes/feature_width_padding.h"
+#include "passes/int8_lowering.h"
 #include "passes/pass_manager.h"
 #include "passes/precision_lowering.h"
 #include "runtime/backend.h"
@@ -61,7 +62,7 @@ engine::EngineContents build_engine(ir::Model model, const BuildOptions& options
   passes::PassManagerOptions pass_options;
   // The target-dependent passes run after the standard pipeline (below); their names are theirs.
   const auto is_target_pass = [](const std::string& name) {
-    return name == "precision_lowering" || name == "feature_width_padding";
+    return name == "precision_lowering" || name == "feature_width_padding" || name == "int8_lowering";
   };
   std::copy_if(options.disabled_passes.begin(), options.disabled_passes.end(),
                std::back_inserter(pass_options.disabled_passes),
@@ -82,11 +83,22 @@ engine::EngineContents build_engine(ir::Model model, const BuildOptions& options
     for (const std::string& applied : report.applied_passes) engine.applied_passes.push_back(applied);
     if (log) *log << "[build] " << what << ": " << passes::describe_report(report) << "\n";
   };
-  if (options.precision != "fp32" && options.precision != "fp16" && options.precision != "bf16")
-    fail_input("precision '", options.precision, "': expected fp32, fp16 or bf16");
+  if (options.precision != "fp32" && options.precision != "fp16" && options.precision != "bf16" &&
+      options.precision != "int8")
+    fail_input("precision '", options.precision, "': expected fp32, fp16, bf16 or int8");
+  if (options.precision == "int8" && options.device != "cpu")
+    fail_input("--int8: INT8 engines are CPU-only in this build (the CUDA backend has no int8 kernels yet); "
+               "build with --device cpu, or use --fp16 on CUDA");
   if (options.device == "cuda" && options.pad_feature_width)
     run_target_pass(std::make_unique<passes::FeatureWidthPadding>(), "feature widths for 16-byte loads");
-  if (options.precision != "fp32")
+  if (options.precision == "int8") {
+    passes::Int8LoweringOptions int8;
+    int8.feature_scales = options.int8_scales;
+    int8.scales_source = options.int8_scales_source.empty() ? "the INT8 calibration" : options.int8_scales_source;
+    int8.float_layers = options.int8_float_layers;
+    int8.per_row_features = options.int8_per_row;
+    run_target_pass(std::make_unique<passes::Int8Lowering>(std::move(int8)), "precision int8");
+  } else if (options.precision != "fp32")
     run_target_pass(std::make_unique<passes::PrecisionLowering>(options.precision == "fp16" ? DType::Float16
                                                                                             : DType::BFloat16),
                     "precision " + options.precision);
@@ -119,7 +131,18 @@ engine::EngineContents build_engine(ir::Model model, const BuildOptions& options
   return engine;
 }
 
+bool holds_int8(const ir::Graph& graph) {
+  for (const auto& [name, tensor] : graph.initializers)
+    if (tensor.dtype() == DType::Int8) return true;
+  for (const ir::Node& node : graph.nodes)
+    if (node.domain == ir::kGnnrtDomain && node.op_type == "QuantizeInt8") return true;
+  return false;
+}
+
 void check_engine_runs_here(const engine::EngineContents& engine, const std::string& device, const std::string& what) {
+  if (device == "cuda" && holds_int8(engine.model.graph))
+    fail_input(what, ": an INT8 engine runs on the CPU only in this build (the CUDA backend has no int8 kernels yet); "
+               "run it with --device cpu");
   if (engine.target.device != device)
     fail_input(what, ": the engine was built for ", engine.target.device, ", not for ", device,
                "; run it with --device ", engine.target.device, " or rebuild it with gnnrt build --device ", device);

@@ -3,7 +3,9 @@
 // save (`gnnrt build`) or to run at once (`gnnrt run --onnx` builds the same engine in memory).
 #pragma once
 
+#include <map>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,7 +22,13 @@ struct BuildOptions {
   bool verbose_passes = false;               // log what each pass did (to the build log)
   // "fp32", or "fp16"/"bf16" (trtexec's --fp16/--bf16): node features are stored in 16 bits between
   // the first linear layer and the outputs, with fp32 accumulation in every SpMM and GEMM.
+  // "int8" (--int8, CPU only): SpMM feature inputs and Linear weights in int8
+  // (passes/int8_lowering.h), with the scales below from calibration (quantization/calibration.h).
   std::string precision = "fp32";
+  std::map<std::string, float> int8_scales;   // SpMM feature input -> scale
+  std::string int8_scales_source;             // where they came from, for messages
+  std::set<std::string> int8_float_layers;    // layers kept in fp32 (--layer-precision NAME:fp32)
+  bool int8_per_row = false;                  // per-row feature scales (--int8-scales row)
   // CUDA engines: the SpMM tactics are timed at the profile's opt shape; a timing cache file
   // (trtexec's --timingCacheFile) keeps the measurements for later builds on the same card.
   bool time_tactics = true;
@@ -34,7 +42,11 @@ struct BuildOptions {
 engine::EngineContents build_engine(ir::Model model, const BuildOptions& options, std::ostream* log = nullptr);
 
 // Fails (InvalidInput) unless the engine can run on `device` here: a CUDA engine needs a GPU of
-// the compute capability it was built for; a CPU engine runs on the CPU.
+// the compute capability it was built for; a CPU engine runs on the CPU; an INT8 engine runs only
+// on the CPU in this build.
+// Whether the graph holds int8 values (an engine built with --int8).
+bool holds_int8(const ir::Graph& graph);
+
 void check_engine_runs_here(const engine::EngineContents& engine, const std::string& device, const std::string& what);
 
 }  // namespace gnnrt::builder

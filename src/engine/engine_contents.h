@@ -43,8 +43,11 @@ struct EngineContents {
   std::string builder_version;                        // the gnnrt version that built it
 };
 
-// The one format version this gnnrt reads and writes; bump it on any change an older reader
-// could misread (the versioning rule is in docs/ENGINE_FORMAT.md).
-constexpr uint32_t kEngineFormatVersion = 1;
+// The format version this gnnrt writes; bump it on any change an older reader could misread (the
+// versioning rule is in docs/ENGINE_FORMAT.md). It reads every version from the oldest below on:
+// version 2 added INT8 engines (int8 SpMM inputs, gnnrt.QuantizeInt8, int8 Linear weights), which a
+// version-1 file never holds, so a version-1 file means the same to this reader.
+constexpr uint32_t kEngineFormatVersion = 2;
+constexpr uint32_t kOldestReadableEngineFormatVersion = 1;
 
 }  // namespace gnnrt::engine

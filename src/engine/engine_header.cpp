@@ -79,9 +79,10 @@ EngineHeader validate_engine_header(const uint8_t* data, size_t size, const std:
                kEngineHeaderSize, ")");
   EngineHeader header;
   header.format_version = get_le<uint32_t>(data + kVersionAt);
-  if (header.format_version != kEngineFormatVersion)
-    fail_input("engine '", what, "': engine format version ", header.format_version, ", this gnnrt reads version ",
-               kEngineFormatVersion, ": rebuild the engine with `gnnrt build`");
+  if (header.format_version < kOldestReadableEngineFormatVersion || header.format_version > kEngineFormatVersion)
+    fail_input("engine '", what, "': engine format version ", header.format_version, ", this gnnrt reads versions ",
+               kOldestReadableEngineFormatVersion, " to ", kEngineFormatVersion,
+               ": rebuild the engine with `gnnrt build`");
   if (size < kEngineHeaderSize)
     fail_input("engine '", what, "': the file is truncated (", size, " bytes, the header alone has ",
                kEngineHeaderSize, ")");
@@ -101,7 +102,7 @@ EngineHeader validate_engine_header(const uint8_t* data, size_t size, const std:
   header.payload_checksum = get_le<uint32_t>(data + kPayloadChecksumAt);
 
   if (header.header_size != kEngineHeaderSize)
-    fail_input("engine '", what, "': header size ", header.header_size, ", version ", kEngineFormatVersion,
+    fail_input("engine '", what, "': header size ", header.header_size, ", version ", header.format_version,
                " headers have ", kEngineHeaderSize, " bytes: the file is corrupt");
   if (header.file_size > size)
     fail_input("engine '", what, "': the file is truncated: the header says ", header.file_size,

@@ -1398,12 +1398,21 @@ void infer_csr_from_coo(NodeInference& n) {
 void infer_spmm(NodeInference& n) {
   const Shape* x = n.input_shape(0);
   const Shape* row_ptr = n.input_shape(1);
-  if (!x || x->size() != 2 || !row_ptr || row_ptr->size() != 1) return n.set_output(0, n.input_dtype(0), std::nullopt);
+  // An int8 X (INT8 engines) is dequantised inside: Y is float32.
+  const DType y_dtype = n.input_dtype(0) == DType::Int8 ? DType::Float32 : n.input_dtype(0);
+  if (!x || x->size() != 2 || !row_ptr || row_ptr->size() != 1) return n.set_output(0, y_dtype, std::nullopt);
   Dim rows;  // unknown unless row_ptr's length is
   if (auto length = SymInt::from_dim((*row_ptr)[0]))
     if (auto count = SymInt::subtract(*length, SymInt::constant(1)))
       if (auto dim = count->to_dim()) rows = *dim;
-  n.set_output(0, n.input_dtype(0), Shape{rows, (*x)[1]});
+  n.set_output(0, y_dtype, Shape{rows, (*x)[1]});
+}
+
+void infer_quantize_int8(NodeInference& n) {
+  const Shape* x = n.input_shape(0);
+  n.set_output(0, DType::Int8, x ? std::optional<Shape>(*x) : std::nullopt);
+  // per_row = 1: the row scales, one per row of X.
+  n.set_output(1, DType::Float32, x && x->size() == 2 ? std::optional<Shape>(Shape{(*x)[0]}) : std::nullopt);
 }
 
 void infer_linear(NodeInference& n) {
@@ -1415,7 +1424,8 @@ void infer_linear(NodeInference& n) {
 
 const std::map<std::string, void (*)(NodeInference&)>& gnnrt_inference_table() {
   static const std::map<std::string, void (*)(NodeInference&)> table{
-      {"CsrFromCoo", infer_csr_from_coo}, {"SpMM", infer_spmm}, {"Linear", infer_linear}};
+      {"CsrFromCoo", infer_csr_from_coo}, {"SpMM", infer_spmm}, {"Linear", infer_linear},
+      {"QuantizeInt8", infer_quantize_int8}};
   return table;
 }
 

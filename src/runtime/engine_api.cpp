@@ -27,6 +27,9 @@ std::shared_ptr<Engine> Engine::build_from_onnx(const std::string& onnx_path, co
   options.profile.max_nodes = config.max_nodes;
   options.profile.max_edges = config.max_edges;
   options.profile.max_graphs = config.max_graphs;
+  if (config.precision == "int8")
+    fail_input("precision int8 needs calibration data, which BuildConfig does not take: build the engine with "
+               "`gnnrt build --int8 --calib-data graphs.npz --save model.engine` and load it with Engine::load");
   if (config.precision != "fp32" && config.precision != "fp16" && config.precision != "bf16")
     fail_input("unknown precision '", config.precision, "': expected fp32, fp16 or bf16");
   options.precision = config.precision;

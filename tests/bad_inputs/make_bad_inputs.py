@@ -219,9 +219,9 @@ def engine_cases(gnnrt, scratch):
     add("engine/header_only_half.engine", good[:40], run)
     add("engine/truncated.engine", good[: len(good) // 2], run)
     add("engine/trailing_bytes.engine", good + bytes(8), run)
-    v2 = bytearray(good)
-    struct.pack_into("<I", v2, 8, 2)
-    add("engine/format_version_2.engine", bytes(v2), run)
+    future = bytearray(good)  # a version this gnnrt does not read yet (it reads 1 and 2)
+    struct.pack_into("<I", future, 8, 3)
+    add("engine/format_version_3.engine", bytes(future), run)
     flipped = bytearray(good)
     flipped[30] ^= 1
     add("engine/header_checksum.engine", bytes(flipped), run)
@@ -411,6 +411,22 @@ def external_cases(pb):
     case("location_missing", no_location, expected="location")
 
 
+# ------------------------------------------------------------------ INT8 calibration caches
+
+def calibration_cases():
+    build = "build --device cpu --onnx " + GCN + " --save {tmp}/out.engine --int8 --calib-cache {file}"
+    header = b"gnnrt-int8-calibration 1 entropy\n"
+    add("calibration/empty.cache", b"", build, "the file is empty")
+    add("calibration/tensorrt.cache", b"TRT-8600-EntropyCalibration2\nx: 3c010a14\n", build,
+        "not a gnnrt calibration cache")
+    add("calibration/version_9.cache", b"gnnrt-int8-calibration 9 entropy\n", build, "format version '9'")
+    add("calibration/unknown_calibrator.cache", b"gnnrt-int8-calibration 1 kl\n", build, "calibrator 'kl'")
+    add("calibration/no_colon.cache", header + b"x 0.5\n", build, "line 2: expected")
+    add("calibration/negative_scale.cache", header + b"x: -0.5\n", build, "positive finite number")
+    add("calibration/repeated_tensor.cache", header + b"x: 0.5\nx: 0.25\n", build, "named twice")
+    add("calibration/other_model.cache", header + b"some/other/tensor: 0.5\n", build, "has no INT8 scale for")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gnnrt", required=True, help="a built gnnrt binary")
@@ -426,6 +442,7 @@ def main():
         engine_cases(str(pathlib.Path(args.gnnrt).resolve()), scratch)
         onnx_cases(pb)
         external_cases(pb)
+        calibration_cases()
     with open(HERE / "manifest.tsv", "w") as out:
         out.write("file\tcommand\texpected\n")
         for name, command, expected in cases:

@@ -9,6 +9,7 @@
   engine_load/   a CPU engine built by `gnnrt build` from every fixture model
   npy_npz/       the .npy/.npz samples, the fixtures' .npz files and every .npy member in them
   graph_inputs/  the fixtures' inputs for the models fuzz_graph_inputs.cpp loads, in its framing
+  calibration_cache/  INT8 calibration caches as gnnrt build --int8 writes them, and variants
 
 Python's standard library only. Seeds are deterministic: the same fixtures give the same bytes.
 """
@@ -122,6 +123,19 @@ def graph_input_seeds(out):
                 (out / f"{index}_{case}_{inputs.name.split('.')[0]}").write_bytes(body)
 
 
+def calibration_cache_seeds(out):
+    """INT8 calibration caches as gnnrt build --int8 writes them (docs/INT8.md), and variants."""
+    header = "# gnnrt INT8 calibration cache: tensor: scale (amax / 127), one quantised tensor per line\n"
+    seeds = {
+        "entropy": "gnnrt-int8-calibration 1 entropy\n" + header +
+                   "/convs.0/lin/MatMul_output_0: 0.0325926058\n/convs.1/lin/MatMul_output_0: 0.109158292\n",
+        "minmax_crlf": "gnnrt-int8-calibration 1 minmax\r\na: 1\r\n\r\nb: c: 3.5e-07\r\n",
+        "percentile": "gnnrt-int8-calibration 1 percentile:99.99\nx: 1e+30\n# comment\ny: 0.5\n",
+    }
+    for name, text in seeds.items():
+        (out / name).write_text(text)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gnnrt", required=True, help="the gnnrt binary (builds the engine seeds)")
@@ -132,6 +146,7 @@ def main():
         "engine_load": lambda out: engine_seeds(out, args.gnnrt),
         "npy_npz": npy_seeds,
         "graph_inputs": graph_input_seeds,
+        "calibration_cache": calibration_cache_seeds,
     }
     for name, make in makers.items():
         folder = args.out / name

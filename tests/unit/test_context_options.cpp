@@ -46,10 +46,10 @@ TEST(ContextOptions, PrecisionIsTheBuildsAndUnknownOnesAreRefused) {
     EXPECT_LT(difference, 0.1) << precision;
   }
   BuildConfig bad;
-  bad.precision = "int8";
+  bad.precision = "int4";
   try {
     Engine::build_from_onnx(kCoraModel, bad);
-    FAIL() << "precision int8 was accepted";
+    FAIL() << "precision int4 was accepted";
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), ErrorCode::InvalidInput);
     EXPECT_NE(std::string(error.what()).find("expected fp32, fp16 or bf16"), std::string::npos) << error.what();

@@ -143,7 +143,7 @@ TEST(PrecisionLowering, CanBeTurnedOffAndUnknownPrecisionsAreRefused) {
     for (const std::string& output : node.outputs)
       if (auto type = off.model.graph.type_of(output)) EXPECT_NE(type->dtype, DType::Float16) << output;
   testing::expect_error(ErrorCode::InvalidInput, [] { build("gcn_cora", "dynamo", "int4"); },
-                        {"precision 'int4'", "fp32, fp16 or bf16"});
+                        {"precision 'int4'", "fp32, fp16, bf16 or int8"});
 }
 
 TEST(FeatureWidthPadding, OddLayerWidthsArePaddedAndOutputsStayTheSame) {

@@ -425,7 +425,7 @@ TEST(EngineFormat, HeaderAndWeightsLayoutMatchTheDocumentation) {
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   ASSERT_GE(bytes.size(), 64u);
   EXPECT_EQ(bytes.substr(0, 8), "GNNRTENG");
-  EXPECT_EQ(read_le<uint32_t>(bytes, 8), 1u);    // format version
+  EXPECT_EQ(read_le<uint32_t>(bytes, 8), 2u);    // format version
   EXPECT_EQ(read_le<uint32_t>(bytes, 12), 64u);  // header size
   EXPECT_EQ(read_le<uint64_t>(bytes, 16), bytes.size());
   const uint64_t metadata_offset = read_le<uint64_t>(bytes, 24);
@@ -545,14 +545,29 @@ TEST(EngineFormat, WrongMagicSaysNotAnEngine) {
   EXPECT_TRUE(contains(message, "not a gnnrt engine file")) << message;
 }
 
+// Version 2 added INT8 engines only: a version-1 file (all engines before them) still loads.
+TEST(EngineFormat, VersionOneEnginesStillLoad) {
+  std::string bytes = serialize_engine(sample_engine());
+  EXPECT_EQ(read_le<uint32_t>(bytes, 8), 2u);
+  write_le<uint32_t>(bytes, 8, 1);
+  reseal(bytes);
+  expect_same_engine(sample_engine(), deserialize_engine(bytes.data(), bytes.size(), "v1.engine"));
+}
+
 TEST(EngineFormat, OtherFormatVersionSaysRebuild) {
   std::string bytes = serialize_engine(sample_engine());
   write_le<uint32_t>(bytes, 8, 7);
   reseal(bytes);
   std::string message;
   ASSERT_TRUE(rejected_as_invalid_input(bytes, &message));
-  EXPECT_TRUE(contains(message, "engine format version 7, this gnnrt reads version 1: rebuild the engine with `gnnrt build`"))
+  EXPECT_TRUE(contains(message, "engine format version 7, this gnnrt reads versions 1 to 2: rebuild the engine with "
+                                "`gnnrt build`"))
       << message;
+  std::string version_zero = bytes;
+  write_le<uint32_t>(version_zero, 8, 0);
+  reseal(version_zero);
+  ASSERT_TRUE(rejected_as_invalid_input(version_zero, &message));
+  EXPECT_TRUE(contains(message, "engine format version 0, this gnnrt reads versions 1 to 2")) << message;
   // A future version may change everything after the version field, even shrink the header.
   ASSERT_TRUE(rejected_as_invalid_input(bytes.substr(0, 12), &message));
   EXPECT_TRUE(contains(message, "engine format version 7")) << message;

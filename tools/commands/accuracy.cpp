@@ -6,7 +6,9 @@
 #include <memory>
 
 #include "commands/commands.h"
+#include "commands/label_accuracy.h"
 #include "io/npz.h"
+#include "runtime/prediction_agreement.h"
 
 namespace gnnrt::cli {
 namespace {
@@ -20,73 +22,24 @@ struct AccuracyOptions {
   std::string reference_path;  // fp32 outputs to compare a 16-bit engine's with
 };
 
-const Tensor& find_array(const io::NamedTensors& arrays, const std::string& key, const std::string& path) {
-  for (const auto& [name, tensor] : arrays)
-    if (name == key) return tensor;
-  std::string names;
-  for (const auto& entry : arrays) names += (names.empty() ? "" : ", ") + entry.first;
-  fail_input(path, ": has no array '", key, "'; it holds: ", names);
-}
-
-// A 16-bit engine against its fp32 reference: the largest absolute and relative differences and
-// how often the predicted class is the same (over every row: the mask is for the accuracy).
+// A 16-bit or INT8 engine against its fp32 reference: the largest absolute and relative differences
+// and how often the predicted class is the same (over every row: the mask is for the accuracy).
 void report_against_reference(const Tensor& logits, const AccuracyOptions& options) {
   const io::NamedTensors reference_file = io::read_npz(options.reference_path);
   const Tensor& reference = find_array(reference_file, options.output_name, options.reference_path);
-  if (reference.shape() != logits.shape())
-    fail_input(options.reference_path, ":", options.output_name, ": expected the shape of the predictions ",
-               shape_to_string(logits.shape()), ", got ", reference.describe());
-  const int64_t rows = logits.dim(0), classes = logits.dim(1);
-  double max_abs = 0, max_rel = 0;
-  int64_t agree = 0;
-  for (int64_t row = 0; row < rows; ++row) {
-    int64_t best = 0, best_reference = 0;
-    for (int64_t c = 0; c < classes; ++c) {
-      const double a = logits.scalar_as_double(row * classes + c), r = reference.scalar_as_double(row * classes + c);
-      max_abs = std::max(max_abs, std::fabs(a - r));
-      max_rel = std::max(max_rel, std::fabs(a - r) / std::max(std::fabs(r), 1e-6));
-      if (a > logits.scalar_as_double(row * classes + best)) best = c;
-      if (r > reference.scalar_as_double(row * classes + best_reference)) best_reference = c;
-    }
-    agree += best == best_reference;
-  }
-  std::cout << std::setprecision(3) << std::scientific << "against " << options.reference_path << ": max abs error "
-            << max_abs << ", max rel error " << max_rel << std::fixed << std::setprecision(2)
-            << ", argmax agreement " << (rows ? 100.0 * static_cast<double>(agree) / static_cast<double>(rows) : 100.0)
-            << " % (" << agree << "/" << rows << ")\n";
+  const runtime::PredictionAgreement agreement =
+      runtime::compare_predictions(logits, reference, cat(options.reference_path, ":", options.output_name));
+  std::cout << "against " << options.reference_path << ": " << agreement.describe() << "\n";
 }
 
 int accuracy_command(const AccuracyOptions& options) {
   const io::NamedTensors predictions_file = io::read_npz(options.predictions_path);
-  const io::NamedTensors labels_file = io::read_npz(options.labels_path);
   const Tensor& logits = find_array(predictions_file, options.output_name, options.predictions_path);
-  const Tensor& labels = find_array(labels_file, options.label_key, options.labels_path);
-  if (logits.rank() != 2)
-    fail_input(options.predictions_path, ":", options.output_name, ": expected [num_nodes, num_classes] scores, got ",
-               logits.describe());
-  const int64_t rows = logits.dim(0), classes = logits.dim(1);
-  if (labels.rank() != 1 || labels.dim(0) != rows || !is_integer(labels.dtype()))
-    fail_input(options.labels_path, ":", options.label_key, ": expected ", rows, " integer labels, got ",
-               labels.describe());
-  const Tensor* mask = nullptr;
-  if (!options.mask_key.empty()) {
-    mask = &find_array(labels_file, options.mask_key, options.labels_path);
-    if (mask->rank() != 1 || mask->dim(0) != rows)
-      fail_input(options.labels_path, ":", options.mask_key, ": expected ", rows, " mask entries, got ", mask->describe());
-  }
-  int64_t correct = 0, counted = 0;
-  for (int64_t row = 0; row < rows; ++row) {
-    if (mask && mask->scalar_as_double(row) == 0.0) continue;
-    int64_t best = 0;
-    for (int64_t c = 1; c < classes; ++c)
-      if (logits.scalar_as_double(row * classes + c) > logits.scalar_as_double(row * classes + best)) best = c;
-    correct += best == labels.scalar_as_int(row);
-    ++counted;
-  }
-  if (counted == 0) fail_input(options.labels_path, ":", options.mask_key, ": the mask selects no rows");
-  std::cout << std::fixed << std::setprecision(2) << "accuracy" << (mask ? " (" + options.mask_key + ")" : "")
-            << ": " << 100.0 * static_cast<double>(correct) / static_cast<double>(counted) << " % (" << correct << "/"
-            << counted << ")\n";
+  const LabelSet labels = read_labels(options.labels_path, options.label_key, options.mask_key);
+  const runtime::ClassificationAccuracy accuracy =
+      score_against_labels(logits, options.predictions_path + ":" + options.output_name, labels);
+  std::cout << std::fixed << std::setprecision(2) << "accuracy" << (labels.mask ? " (" + options.mask_key + ")" : "")
+            << ": " << accuracy.percent() << " % (" << accuracy.correct << "/" << accuracy.counted << ")\n";
   if (!options.reference_path.empty()) report_against_reference(logits, options);
   return 0;
 }

@@ -5,7 +5,17 @@
 #include <iostream>
 #include <memory>
 
+#include <functional>
+#include <iomanip>
+#include <map>
+
 #include "builder/engine_builder.h"
+#include "builder/int8_builder.h"
+#include "commands/input_files.h"
+#include "commands/label_accuracy.h"
+#include "io/npz.h"
+#include "runtime/inference.h"
+#include "runtime/prediction_agreement.h"
 #include "commands/commands.h"
 #include "commands/precision_flags.h"
 #include "engine/engine_writer.h"
@@ -26,16 +36,74 @@ struct BuildCommandOptions {
   std::string timing_cache;
   bool verbose = false;
   bool dump_ir = false;
+  Int8Flags int8;
 };
+
+// Each layer alone in int8 against fp32, and which ones stay fp32 (with the flags that keep them so
+// in a build from the cache alone, which measures nothing).
+void report_layer_errors(const builder::Int8BuildResult& built, double tolerance) {
+  std::string kept;
+  for (const builder::Int8LayerError& layer : built.layers) {
+    std::cout << "[build] INT8 layer " << layer.layer << " alone: max abs error " << std::setprecision(3)
+              << std::scientific << layer.max_abs_error << std::fixed << std::setprecision(2) << " ("
+              << 100.0 * layer.relative_error << " % of the largest output), argmax agreement "
+              << layer.argmax_agreement_percent << " % -> " << (layer.kept_fp32 ? "fp32" : "int8") << "\n";
+    if (layer.kept_fp32) kept += " --layer-precision " + layer.layer + ":fp32";
+  }
+  if (!built.layers.empty())
+    std::cout << "[build] INT8: " << (kept.empty() ? std::string("every layer stays int8")
+                                                   : "layers past the tolerance (" + cat(100.0 * tolerance) +
+                                                         " %) kept in fp32; to build the same from the cache alone, "
+                                                         "add" + kept)
+              << "\n";
+}
+
+// --int8's report: the INT8 engine against the fp32 one on the calibration graphs, per output; with
+// labels, test accuracy at fp32, fp16 and int8 on the first graph.
+void report_int8_accuracy(const builder::Int8BuildResult& built, const builder::Int8Calibration& calibration,
+                          const BuildCommandOptions& options, const std::function<ir::Model()>& import,
+                          const builder::BuildOptions& build_options) {
+  std::map<std::string, runtime::PredictionAgreement> per_output;
+  std::vector<runtime::TensorMap> fp32_outputs, int8_outputs;
+  for (const runtime::TensorMap& graph : calibration.graphs) {
+    fp32_outputs.push_back(runtime::run_engine(*built.fp32_engine, graph, calibration.bind_options).outputs);
+    int8_outputs.push_back(runtime::run_engine(built.engine, graph, calibration.bind_options).outputs);
+    for (const auto& [name, reference] : fp32_outputs.back())
+      per_output[name].merge(runtime::compare_predictions(int8_outputs.back().at(name), reference, "output " + name));
+  }
+  for (const auto& [name, agreement] : per_output)
+    std::cout << "[build] INT8 vs fp32 on the " << calibration.graphs.size() << " calibration graph"
+              << (calibration.graphs.size() == 1 ? "" : "s") << ", output '" << name << "': " << agreement.describe()
+              << "\n";
+  if (options.int8.calib_labels.empty()) return;
+  builder::BuildOptions fp16_options = build_options;
+  fp16_options.precision = "fp16";
+  const engine::EngineContents fp16 = builder::build_engine(import(), fp16_options);
+  const runtime::TensorMap fp16_outputs =
+      runtime::run_engine(fp16, calibration.graphs.front(), calibration.bind_options).outputs;
+  const LabelSet labels = read_labels(options.int8.calib_labels, options.int8.label_key, options.int8.mask_key);
+  for (const ir::ValueInfo& output : built.engine.model.graph.outputs) {
+    const auto accuracy = [&](const runtime::TensorMap& outputs, const char* precision) {
+      const Tensor& scores = outputs.at(output.name);
+      return cat(std::fixed, std::setprecision(2),
+                 score_against_labels(scores, cat(precision, " output '", output.name, "'"), labels).percent(), " %");
+    };
+    std::cout << "[build] test accuracy (" << options.int8.mask_key << ") of output '" << output.name << "': fp32 "
+              << accuracy(fp32_outputs.front(), "fp32") << ", fp16 " << accuracy(fp16_outputs, "fp16") << ", int8 "
+              << accuracy(int8_outputs.front(), "int8") << "\n";
+  }
+}
 
 int build_command(const BuildCommandOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  const std::string device =
-      options.device == "auto" ? (runtime::cuda_usable() ? "cuda" : "cpu") : options.device;
+  // INT8 engines are CPU-only in this build: auto picks the CPU for them.
+  const std::string device = options.device != "auto" ? options.device
+                             : options.int8.enabled   ? "cpu"
+                             : runtime::cuda_usable() ? "cuda"
+                                                      : "cpu";
   std::cout << "[build] importing " << options.onnx_path << "\n";
   onnx_import::ImportOptions import_options;
   import_options.verbose = options.verbose;
-  ir::Model model = onnx_import::import_onnx_file(options.onnx_path, import_options);
   builder::BuildOptions build_options;
   build_options.device = device;
   build_options.profile = options.profile;
@@ -43,7 +111,41 @@ int build_command(const BuildCommandOptions& options) {
   build_options.verbose_passes = options.verbose;
   build_options.precision = options.precision;
   build_options.timing_cache_path = options.timing_cache;
-  const engine::EngineContents engine = builder::build_engine(std::move(model), build_options, &std::cout);
+  const auto import = [&] { return onnx_import::import_onnx_file(options.onnx_path, import_options); };
+  const Int8Flags& int8 = options.int8;
+  if (!int8.enabled && (!int8.calib_data.empty() || !int8.calib_cache.empty() || !int8.layer_precision.empty() ||
+                        !int8.calib_labels.empty()))
+    fail_input("--calib-data, --calib-cache, --calib-labels and --layer-precision apply to --int8 builds: add --int8");
+  if (int8.enabled && options.precision != "fp32")
+    fail_input("--int8 and --", options.precision, " exclude each other: give one precision");
+  engine::EngineContents engine;
+  if (int8.enabled) {
+    builder::Int8Calibration calibration;
+    calibration.cache_path = int8.calib_cache;
+    calibration.calibrator.method = quantization::parse_calibrator(int8.calibrator, "--calibrator");
+    if (calibration.calibrator.method == quantization::Calibrator::Percentile)
+      quantization::check_percentile(int8.percentile);
+    calibration.calibrator.percentile = int8.percentile;
+    calibration.bind_options.allow_cast = int8.allow_cast;
+    calibration.layer_tolerance = int8.layer_tolerance;
+    build_options.int8_float_layers = fp32_layers(int8.layer_precision);
+    build_options.int8_per_row = int8.scales == "row";
+    if (!int8.calib_data.empty()) {
+      std::vector<std::string> input_names;
+      for (const ir::ValueInfo& input : import().graph.inputs) input_names.push_back(input.name);
+      calibration.graphs = load_run_inputs(int8.calib_data, {}, input_names).graphs;
+      for (const std::string& path : int8.calib_data)
+        calibration.graphs_source += (calibration.graphs_source.empty() ? "" : ", ") + path;
+    }
+    if (!int8.calib_labels.empty() && calibration.graphs.empty())
+      fail_input("--calib-labels labels the calibration graphs: give --calib-data too");
+    builder::Int8BuildResult built = builder::build_int8_engine(import, build_options, calibration, &std::cout);
+    report_layer_errors(built, calibration.layer_tolerance);
+    if (built.fp32_engine) report_int8_accuracy(built, calibration, options, import, build_options);
+    engine = std::move(built.engine);
+  } else {
+    engine = builder::build_engine(import(), build_options, &std::cout);
+  }
   size_t on_device = 0;
   for (const auto& [node, choice] : engine.kernel_choices) on_device += choice.rfind("cuda:", 0) == 0;
   std::cout << "[build] target: " << device
@@ -65,7 +167,8 @@ void add_build_command(CLI::App& app, int& exit_code) {
   CLI::App* command = app.add_subcommand("build", "Build an engine file from an ONNX model (like trtexec --saveEngine)");
   command->add_option("--onnx", options->onnx_path, "ONNX model exported from PyG")->required()->check(CLI::ExistingFile);
   command->add_option("--save", options->engine_path, "Engine file to write")->required();
-  command->add_option("--device", options->device, "cuda, cpu, or auto (cuda when a usable GPU is present)")
+  command->add_option("--device", options->device,
+                      "cuda, cpu, or auto (cuda when a usable GPU is present; the CPU for --int8)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
   builder::ProfileRequest& p = options->profile;
@@ -83,6 +186,7 @@ void add_build_command(CLI::App& app, int& exit_code) {
                       "Skip this optimisation pass (repeatable): constant_folding, shape_simplification, "
                       "dead_code_elimination, ...");
   add_precision_flags(command, options->precision);
+  add_int8_flags(command, options->int8);
   command->add_option("--timing-cache", options->timing_cache,
                       "CUDA: keep the SpMM tactic timings in this file and reuse them in later builds on the same card "
                       "(as trtexec --timingCacheFile); created when missing");

@@ -17,6 +17,7 @@
 #include "runtime/inference.h"
 #include "runtime/profile_check.h"
 #include "runtime/output_comparison.h"
+#include "runtime/prediction_agreement.h"
 
 namespace gnnrt::cli {
 namespace {
@@ -89,15 +90,39 @@ int check_against_cpu(const RunOptions& options, const engine::EngineContents& e
   return 0;
 }
 
+// --check-against fp32: the --engine (INT8 or 16-bit) against the fp32 engine of --onnx, on the CPU,
+// output by output. A report: the exit code stays 0.
+int check_against_fp32(const RunOptions& options, const engine::EngineContents& engine,
+                       const runtime::TensorMap& inputs, const runtime::BindOptions& bind_options,
+                       runtime::DeviceBackend* backend) {
+  builder::BuildOptions fp32_options;
+  fp32_options.disabled_passes = options.disabled_passes;
+  const engine::EngineContents fp32 =
+      builder::build_engine(onnx_import::import_onnx_file(options.onnx_path), fp32_options);
+  const runtime::TensorMap reference = runtime::run_engine(fp32, inputs, bind_options).outputs;
+  const runtime::TensorMap outputs = runtime::run_engine(engine, inputs, bind_options, backend).outputs;
+  for (const ir::ValueInfo& output : engine.model.graph.outputs) {
+    const runtime::PredictionAgreement agreement =
+        runtime::compare_predictions(outputs.at(output.name), reference.at(output.name), "output " + output.name);
+    std::cout << "check-against fp32 (" << options.onnx_path << "), output '" << output.name
+              << "': " << agreement.describe() << "\n";
+  }
+  return 0;
+}
+
 int run_command(const RunOptions& options) {
-  if (options.onnx_path.empty() == options.engine_path.empty())
+  const bool against_fp32 = options.check_against == "fp32";
+  if (against_fp32 && (options.onnx_path.empty() || options.engine_path.empty()))
+    fail_input("--check-against fp32 compares an --engine (e.g. built with --int8) with the fp32 engine of its ONNX "
+               "model: give both --engine M.engine and --onnx M.onnx");
+  if (!against_fp32 && options.onnx_path.empty() == options.engine_path.empty())
     fail_input("give the model as exactly one of --onnx M.onnx or --engine M.engine");
   if (options.input_npz.empty() && options.named_inputs.empty())
     fail_input("no inputs given: pass --inputs in.npz (one array per model input) or --input name=file.npy");
   engine::EngineContents engine;
   std::string device;
   if (!options.engine_path.empty()) {
-    if (!options.disabled_passes.empty())
+    if (!options.disabled_passes.empty() && !against_fp32)
       fail_input("--disable-pass applies when a model is built: the passes of ", options.engine_path,
                  " ran when it was built; rebuild it with gnnrt build --disable-pass, or run --onnx");
     engine = engine::read_engine_file(options.engine_path);
@@ -135,6 +160,7 @@ int run_command(const RunOptions& options) {
   }
   const runtime::TensorMap& inputs = batched ? merged.inputs : run_inputs.graphs.front();
 
+  if (against_fp32) return check_against_fp32(options, engine, inputs, bind_options, backend.get());
   if (!options.check_against.empty()) return check_against_cpu(options, engine, inputs, bind_options, backend.get());
   const auto start = std::chrono::steady_clock::now();
   runtime::InferenceResult result = runtime::run_engine(engine, inputs, bind_options, backend.get());
@@ -194,9 +220,10 @@ void add_run_command(CLI::App& app, int& exit_code) {
   command->add_option("--rtol", options->rtol, "Relative tolerance for --compare")->capture_default_str();
   command->add_option("--atol", options->atol, "Absolute tolerance for --compare")->capture_default_str();
   command->add_option("--check-against", options->check_against,
-                      "Run on the CPU too and name the first node whose output differs beyond --atol/--rtol "
-                      "(exit code 3)")
-      ->check(CLI::IsMember({"cpu"}));
+                      "cpu: run on the CPU too and name the first node whose output differs beyond --atol/--rtol "
+                      "(exit code 3). fp32: compare the --engine (--int8, --fp16) with the fp32 engine of --onnx "
+                      "(give both), printing per output max abs/rel error and argmax agreement")
+      ->check(CLI::IsMember({"cpu", "fp32"}));
   command->add_flag("--allow-cast", options->allow_cast,
                     "Convert inputs of a customary other dtype (float64 x, int32 edge_index) instead of refusing them");
   command->add_option("--disable-pass", options->disabled_passes,

@@ -1,6 +1,8 @@
 // CPU reference kernel of gnnrt.Linear (semantics: backends/op_shapes/fused_linear.h): OpenBLAS
 // SGEMM in fixed-size row blocks (each row's result independent of the others: blas_gemm.h), then
-// bias and activation; 16-bit operands are widened to fp32 first and the result rounded once.
+// bias and activation; 16-bit operands are widened to fp32 first and the result rounded once. An
+// int8 W (INT8 engines) is dequantised per output column into an fp32 copy first: W is small
+// (K x N) beside X, and SGEMM keeps the accumulation exact fp32.
 #include <algorithm>
 
 #include "backends/cpu/blas_gemm.h"
@@ -10,12 +12,25 @@
 namespace gnnrt::cpu {
 namespace {
 
+Tensor dequantized_weight(const Tensor& weight, const Tensor& weight_scale) {
+  Tensor w(DType::Float32, weight.shape());
+  const int64_t inner = weight.dim(0), width = weight.dim(1);
+  const int8_t* q = weight.data<int8_t>();
+  const float* scale = weight_scale.data<float>();
+  float* out = w.data<float>();
+  for (int64_t k = 0; k < inner; ++k)
+    for (int64_t n = 0; n < width; ++n) out[k * width + n] = scale[n] * static_cast<float>(q[k * width + n]);
+  return w;
+}
+
 std::vector<Tensor> linear_kernel(const ir::Node& node, const KernelInputs& inputs, KernelContext&) {
   using namespace op_shapes::fused_linear;
   const op_shapes::LinearLayout layout = op_shapes::linear_layout(node, inputs);
   const DType dtype = inputs[kX]->dtype();
   const Tensor x = dtype == DType::Float32 ? *inputs[kX] : cast_tensor(*inputs[kX], DType::Float32);
-  const Tensor w = dtype == DType::Float32 ? *inputs[kWeight] : cast_tensor(*inputs[kWeight], DType::Float32);
+  const Tensor w = layout.int8_weight          ? dequantized_weight(*inputs[kWeight], *inputs[kWeightScale])
+                   : dtype == DType::Float32 ? *inputs[kWeight]
+                                             : cast_tensor(*inputs[kWeight], DType::Float32);
   Tensor y(DType::Float32, {layout.rows, layout.width});
   float* out = y.data<float>();
   const int64_t m = layout.rows, n = layout.width, k = layout.inner;

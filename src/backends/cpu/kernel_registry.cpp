@@ -31,6 +31,7 @@ const KernelRegistry& kernel_registry() {
     register_control_flow_kernels(r);
     register_sparse_kernels(r);
     register_fused_linear_kernels(r);
+    register_quantize_kernels(r);
     return r;
   }();
   return registry;

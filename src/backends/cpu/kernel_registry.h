@@ -52,6 +52,7 @@ void register_linear_algebra_kernels(KernelRegistry& registry);  // linear_algeb
 void register_control_flow_kernels(KernelRegistry& registry); // control_flow.cpp (If, Identity)
 void register_sparse_kernels(KernelRegistry& registry);       // sparse_ops.cpp (gnnrt CsrFromCoo, SpMM)
 void register_fused_linear_kernels(KernelRegistry& registry); // fused_linear.cpp (gnnrt Linear)
+void register_quantize_kernels(KernelRegistry& registry);     // quantize_ops.cpp (gnnrt QuantizeInt8)
 
 // Helpers shared by kernels.
 // The input at `index`; fails naming the node when it is missing.

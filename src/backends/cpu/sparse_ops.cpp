@@ -2,6 +2,10 @@
 // CsrFromCoo, a stable counting sort of the edge list by target, and SpMM, the fused
 // message-passing aggregation the lifting pass puts in place of gather -> scale -> scatter-add.
 //
+// An int8 X (INT8 engines) is gathered as int8 and summed in fp32, scaled by x_scale once per
+// output row (per tensor) or by each source row's x_row_scale with its edge weight (per row); the
+// output is then float32.
+//
 // SpMM runs rows in parallel; each row is summed by one thread in CSR order, so results are
 // bit-identical whatever the thread count. Every index is checked before it is used.
 #include "core/openmp.h"
@@ -81,7 +85,7 @@ const float* optional_floats(const KernelInputs& inputs, size_t index) {
   return tensor ? tensor->data<float>() : nullptr;
 }
 
-template <typename T>
+template <typename T, typename Out = T>
 void spmm_rows(const op_shapes::SpmmLayout& layout, const KernelInputs& inputs, Tensor& output) {
   using namespace op_shapes::spmm;
   const T* x = inputs[kX]->data<T>();
@@ -91,9 +95,10 @@ void spmm_rows(const op_shapes::SpmmLayout& layout, const KernelInputs& inputs, 
   const float* row_scale = optional_floats(inputs, kRowScale);
   const float* col_scale = optional_floats(inputs, kColScale);
   const float* bias = optional_floats(inputs, kBias);
+  const float* x_row_scale = optional_floats(inputs, kXRowScale);
   const int64_t width = layout.width, cols = layout.num_cols;
   const bool relu = layout.activation == op_shapes::SpmmActivation::Relu;
-  T* y = output.data<T>();
+  Out* y = output.data<Out>();
 
 #pragma omp parallel
   {
@@ -105,18 +110,19 @@ void spmm_rows(const op_shapes::SpmmLayout& layout, const KernelInputs& inputs, 
         const int64_t c = col[e] < 0 ? col[e] + cols : col[e];  // checked before the kernel ran
         float weight = values ? values[e] : 1.0f;
         if (col_scale) weight *= col_scale[c];
+        if (x_row_scale) weight *= x_row_scale[c];  // an int8 row's own scale
         const T* source = x + c * width;
         for (int64_t f = 0; f < width; ++f) sum[static_cast<size_t>(f)] += weight * load(source[f]);
       }
       // An empty row stays 0 whatever its scale (inf * 0 would be NaN); see op_shapes/sparse.h.
       const bool empty = row_ptr[row] == row_ptr[row + 1];
       const float scale = row_scale && !empty ? row_scale[row] : 1.0f;
-      T* target = y + row * width;
+      Out* target = y + row * width;
       for (int64_t f = 0; f < width; ++f) {
-        const float total = sum[static_cast<size_t>(f)];
+        const float total = sum[static_cast<size_t>(f)] * layout.x_scale;  // exact for float X (scale 1)
         float v = (layout.divide_by_row_scale ? total / scale : scale * total) + (bias ? bias[f] : 0.0f);
         if (relu) v = std::max(v, 0.0f);
-        target[f] = store<T>(v);
+        target[f] = store<Out>(v);
       }
     }
   }
@@ -140,8 +146,9 @@ std::vector<Tensor> spmm(const ir::Node& node, const KernelInputs& inputs, Kerne
       fail_input("source index ", col[e], " is out of range: valid indices are in [", -layout.num_cols, ", ",
                  layout.num_cols, ") for X with ", layout.num_cols, " rows (an edge refers to a node that does not exist)");
   const DType dtype = inputs[kX]->dtype();
-  Tensor output(dtype, {layout.num_rows, layout.width});
-  if (dtype == DType::Float32) spmm_rows<float>(layout, inputs, output);
+  Tensor output(dtype == DType::Int8 ? DType::Float32 : dtype, {layout.num_rows, layout.width});
+  if (dtype == DType::Int8) spmm_rows<int8_t, float>(layout, inputs, output);
+  else if (dtype == DType::Float32) spmm_rows<float>(layout, inputs, output);
   else if (dtype == DType::Float16) spmm_rows<float16_t>(layout, inputs, output);
   else spmm_rows<bfloat16_t>(layout, inputs, output);
   return {output};

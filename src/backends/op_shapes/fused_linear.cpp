@@ -12,10 +12,22 @@ LinearLayout linear_layout(const ir::Node& node, const KernelInputs& inputs) {
   const DType dtype = x.dtype();
   if ((dtype != DType::Float32 && dtype != DType::Float16 && dtype != DType::BFloat16) || x.rank() != 2)
     fail_input(node.describe(), ": X must be a 2-D float32, float16 or bfloat16 tensor, got ", x.describe());
-  if (weight.dtype() != dtype || weight.rank() != 2 || weight.dim(0) != x.dim(1))
+  const Tensor* weight_scale = optional_input(inputs, kWeightScale);
+  LinearLayout layout;
+  layout.int8_weight = weight.dtype() == DType::Int8;
+  if (layout.int8_weight) {
+    if (dtype != DType::Float32)
+      fail_input(node.describe(), ": an int8 W needs a float32 X, got ", x.describe());
+    if (!weight_scale || weight_scale->dtype() != DType::Float32 || weight_scale->rank() != 1 || weight.rank() != 2 ||
+        weight_scale->dim(0) != weight.dim(1))
+      fail_input(node.describe(), ": an int8 W ", weight.describe(), " needs weight_scale, float32 [N] (one scale per "
+                 "output column), got ", weight_scale ? weight_scale->describe() : std::string("none"));
+  } else if (weight_scale) {
+    fail_input(node.describe(), ": weight_scale is for an int8 W only, W is ", weight.describe());
+  }
+  if ((weight.dtype() != dtype && !layout.int8_weight) || weight.rank() != 2 || weight.dim(0) != x.dim(1))
     fail_input(node.describe(), ": W ", weight.describe(), " must be [", x.dim(1), ", N] of X's dtype (X is ",
                x.describe(), ")");
-  LinearLayout layout;
   layout.rows = x.dim(0);
   layout.inner = x.dim(1);
   layout.width = weight.dim(1);

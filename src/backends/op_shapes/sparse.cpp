@@ -1,5 +1,6 @@
 #include "backends/op_shapes/sparse.h"
 
+#include <cmath>
 #include <limits>
 
 namespace gnnrt::op_shapes {
@@ -60,8 +61,8 @@ SpmmLayout spmm_layout(const ir::Node& node, const KernelInputs& inputs) {
   const Tensor& x = require_input(node, inputs, kX);
   const Tensor& row_ptr = require_input(node, inputs, kRowPtr);
   const Tensor& col = require_input(node, inputs, kCol);
-  if (!is_feature_dtype(x.dtype()) || x.rank() != 2)
-    fail_input(node.describe(), ": X must be a 2-D float32, float16 or bfloat16 tensor, got ", x.describe());
+  if ((!is_feature_dtype(x.dtype()) && x.dtype() != DType::Int8) || x.rank() != 2)
+    fail_input(node.describe(), ": X must be a 2-D float32, float16, bfloat16 or int8 tensor, got ", x.describe());
   require_vector(node, row_ptr, DType::Int32, "row_ptr");
   require_vector(node, col, DType::Int32, "col");
   if (row_ptr.dim(0) < 1) fail_input(node.describe(), ": row_ptr must hold at least one offset, got ", row_ptr.describe());
@@ -75,6 +76,21 @@ SpmmLayout spmm_layout(const ir::Node& node, const KernelInputs& inputs) {
   if (divides != 0 && divides != 1)
     fail_input(node.describe(), ": row_scale_divides must be 0 or 1, got ", divides);
   layout.divide_by_row_scale = divides == 1;
+  const bool has_x_scale = node.attributes.count("x_scale") > 0;
+  layout.x_row_scaled = optional_input(inputs, kXRowScale) != nullptr;
+  if (x.dtype() == DType::Int8) {
+    if (has_x_scale == layout.x_row_scaled)
+      fail_input(node.describe(), ": an int8 X needs exactly one of the attribute x_scale (per tensor) and the input "
+                 "x_row_scale (per row), got ", has_x_scale ? "both" : "neither");
+    if (has_x_scale) {
+      layout.x_scale = node.attr_float("x_scale", 0.0f);
+      if (!std::isfinite(layout.x_scale) || layout.x_scale <= 0)
+        fail_input(node.describe(), ": x_scale must be a positive finite float, got ", layout.x_scale);
+    }
+  } else if (has_x_scale || layout.x_row_scaled) {
+    fail_input(node.describe(), ": ", has_x_scale ? "x_scale" : "x_row_scale", " is for an int8 X only, X is ",
+               x.describe());
+  }
   auto check_float_vector = [&](size_t index, const char* what, int64_t at_least, bool exact) {
     const Tensor* tensor = optional_input(inputs, index);
     if (!tensor) return;
@@ -87,6 +103,7 @@ SpmmLayout spmm_layout(const ir::Node& node, const KernelInputs& inputs) {
   check_float_vector(kRowScale, "row_scale", layout.num_rows, false);
   check_float_vector(kColScale, "col_scale", layout.num_cols, false);
   check_float_vector(kBias, "bias", layout.width, true);
+  check_float_vector(kXRowScale, "x_row_scale", layout.num_cols, false);
   return layout;
 }
 

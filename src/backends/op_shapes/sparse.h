@@ -25,6 +25,11 @@
 //   isolated node when a model does not mask it).
 //   Accumulation is in fp32 whatever X's dtype. A c(e) outside [0, M) is the user's error.
 //   The CPU reference sums each row in CSR order; the CUDA kernels may sum in another order.
+//   INT8 engines (docs/INT8.md): X may be int8, with either the float attribute x_scale (> 0,
+//   finite; per tensor): X[c, f] reads as x_scale * X[c, f], or the 8th input x_row_scale float32
+//   [>= M] (per row): X[c, f] reads as x_row_scale[c] * X[c, f]; dequantised as it is gathered, Y
+//   is then float32. Both are refused on a float X. (The CPU reference only; the CUDA backend
+//   takes no int8 SpMM.)
 #pragma once
 
 #include <cstdint>
@@ -40,7 +45,7 @@ constexpr size_t kSrc = 0, kDst = 1, kDenseShape = 2, kValues = 3;
 constexpr size_t kRowPtr = 0, kCol = 1, kSortedValues = 2;
 }  // namespace csr_from_coo
 namespace spmm {
-constexpr size_t kX = 0, kRowPtr = 1, kCol = 2, kValues = 3, kRowScale = 4, kColScale = 5, kBias = 6;
+constexpr size_t kX = 0, kRowPtr = 1, kCol = 2, kValues = 3, kRowScale = 4, kColScale = 5, kBias = 6, kXRowScale = 7;
 }  // namespace spmm
 
 struct CsrFromCooLayout {
@@ -60,6 +65,8 @@ struct SpmmLayout {
   int64_t num_edges = 0;
   SpmmActivation activation = SpmmActivation::None;
   bool divide_by_row_scale = false;  // row_scale_divides = 1
+  float x_scale = 1.0f;              // an int8 X's dequantisation scale; 1 for float X or per row
+  bool x_row_scaled = false;         // an int8 X with x_row_scale
 };
 // Checks dtypes, ranks and lengths (row_scale >= N, col_scale >= M, bias == F); not index values.
 SpmmLayout spmm_layout(const ir::Node& node, const KernelInputs& inputs);

@@ -1,0 +1,128 @@
+#include "builder/int8_builder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "backends/op_shapes/fused_linear.h"
+#include "backends/op_shapes/sparse.h"
+#include "runtime/inference.h"
+#include "runtime/prediction_agreement.h"
+
+namespace gnnrt::builder {
+namespace {
+
+// The fp32 engine's outputs on every graph, and their largest finite magnitude.
+struct Fp32Reference {
+  std::vector<runtime::TensorMap> outputs;
+  double largest = 0;
+};
+
+Fp32Reference run_reference(const engine::EngineContents& fp32, const Int8Calibration& calibration) {
+  Fp32Reference reference;
+  for (const runtime::TensorMap& graph : calibration.graphs) {
+    reference.outputs.push_back(runtime::run_engine(fp32, graph, calibration.bind_options).outputs);
+    for (const auto& [name, tensor] : reference.outputs.back())
+      for (int64_t i = 0; i < tensor.numel(); ++i)
+        if (std::isfinite(tensor.scalar_as_double(i)))
+          reference.largest = std::max(reference.largest, std::fabs(tensor.scalar_as_double(i)));
+  }
+  return reference;
+}
+
+Int8LayerError measure(const std::string& layer, const engine::EngineContents& engine, const Fp32Reference& reference,
+                       const Int8Calibration& calibration) {
+  runtime::PredictionAgreement total;
+  for (size_t g = 0; g < calibration.graphs.size(); ++g) {
+    const runtime::TensorMap outputs =
+        runtime::run_engine(engine, calibration.graphs[g], calibration.bind_options).outputs;
+    for (const auto& [name, expected] : reference.outputs[g])
+      total.merge(runtime::compare_predictions(outputs.at(name), expected, "output " + name));
+  }
+  Int8LayerError error;
+  error.layer = layer;
+  error.max_abs_error = total.max_abs_error;
+  error.relative_error = reference.largest > 0 ? total.max_abs_error / reference.largest : total.max_abs_error;
+  error.argmax_agreement_percent = total.argmax_agreement_percent();
+  return error;
+}
+
+}  // namespace
+
+std::vector<std::string> int8_layers(const ir::Graph& graph) {
+  std::vector<std::string> layers;
+  for (const ir::Node& node : graph.nodes) {
+    if (node.domain != ir::kGnnrtDomain) continue;
+    const bool spmm = node.op_type == "SpMM" && (node.attributes.count("x_scale") ||
+                                                 (node.inputs.size() > op_shapes::spmm::kXRowScale &&
+                                                  !node.inputs[op_shapes::spmm::kXRowScale].empty()));
+    const bool linear = node.op_type == "Linear" && node.inputs.size() > op_shapes::fused_linear::kWeightScale &&
+                        !node.inputs[op_shapes::fused_linear::kWeightScale].empty();
+    if (spmm || linear) layers.push_back(node.name);
+  }
+  return layers;
+}
+
+Int8BuildResult build_int8_engine(const std::function<ir::Model()>& import, BuildOptions options,
+                                  const Int8Calibration& calibration, std::ostream* log) {
+  const bool cache_exists = !calibration.cache_path.empty() && std::filesystem::exists(calibration.cache_path);
+  if (calibration.graphs.empty() && !cache_exists) {
+    if (!calibration.cache_path.empty())
+      fail_input("--int8: the calibration cache '", calibration.cache_path, "' does not exist; give --calib-data "
+                 "graphs.npz to calibrate (the cache is then written there)");
+    fail_input("--int8 needs calibration: give --calib-data graphs.npz (graphs to calibrate on, as gnnrt run's "
+               "--inputs) or --calib-cache FILE (the cache of an earlier calibration)");
+  }
+  if (options.device != "cpu")
+    fail_input("--int8: INT8 engines are CPU-only in this build (the CUDA backend has no int8 kernels yet); "
+               "build with --device cpu, or use --fp16 on CUDA");
+  Int8BuildResult result;
+  if (!calibration.graphs.empty()) {
+    BuildOptions fp32 = options;
+    fp32.precision = "fp32";
+    if (log) *log << "[build] INT8: building the fp32 engine to calibrate and compare with\n";
+    result.fp32_engine = build_engine(import(), fp32, nullptr);
+  }
+  if (cache_exists) {
+    result.table = quantization::read_calibration_cache(calibration.cache_path);
+    result.from_cache = true;
+    if (log)
+      *log << "[build] INT8: " << result.table.scales.size() << " scales from the calibration cache "
+           << calibration.cache_path << " (" << result.table.calibrator << "; delete it to calibrate again)\n";
+  } else {
+    result.table = quantization::calibrate(*result.fp32_engine, calibration.graphs, calibration.calibrator,
+                                           options.int8_float_layers, calibration.bind_options,
+                                           calibration.graphs_source, log);
+    if (log)
+      *log << "[build] INT8: calibrated " << result.table.scales.size() << " tensors on " << calibration.graphs.size()
+           << (calibration.graphs.size() == 1 ? " graph" : " graphs") << " (" << result.table.calibrator << ")\n";
+    if (!calibration.cache_path.empty()) {
+      quantization::write_calibration_cache(calibration.cache_path, result.table);
+      if (log) *log << "[build] INT8: wrote the calibration cache " << calibration.cache_path << "\n";
+    }
+  }
+  options.precision = "int8";
+  options.int8_scales = result.table.scales;
+  options.int8_scales_source = result.from_cache ? cat("the calibration cache '", calibration.cache_path, "'")
+                                                 : cat("the calibration on ", calibration.graphs_source);
+  if (!result.fp32_engine || calibration.layer_tolerance < 0) {
+    result.engine = build_engine(import(), options, log);
+    return result;
+  }
+  // Each layer alone in int8, measured; those past the tolerance stay fp32.
+  const std::vector<std::string> layers = int8_layers(build_engine(import(), options).model.graph);
+  const Fp32Reference reference = run_reference(*result.fp32_engine, calibration);
+  for (const std::string& layer : layers) {
+    BuildOptions alone = options;
+    for (const std::string& other : layers)
+      if (other != layer) alone.int8_float_layers.insert(other);
+    Int8LayerError error = measure(layer, build_engine(import(), alone), reference, calibration);
+    error.kept_fp32 = error.relative_error > calibration.layer_tolerance;
+    if (error.kept_fp32) options.int8_float_layers.insert(layer);
+    result.layers.push_back(error);
+  }
+  result.engine = build_engine(import(), options, log);
+  return result;
+}
+
+}  // namespace gnnrt::builder

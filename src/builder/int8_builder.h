@@ -1,0 +1,60 @@
+// Building an INT8 engine (`gnnrt build --int8`, docs/INT8.md), as TensorRT's builder does with a
+// calibrator: the scales come from a calibration cache when one is given and exists, else from a
+// calibration run of the fp32 engine over the calibration graphs (then written to the cache, if
+// one is named); then the model is built again with the INT8 lowering.
+//
+// With calibration graphs, each quantised layer (an SpMM reading int8 features, a Linear with int8
+// weights) is measured alone: an engine with only that layer in int8 runs on the graphs, and a
+// layer whose error exceeds the tolerance (largest output difference over the largest fp32 output
+// magnitude) stays fp32 in the engine built, as TensorRT keeps layers in higher precision.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "builder/engine_builder.h"
+#include "quantization/calibration.h"
+
+namespace gnnrt::builder {
+
+struct Int8Calibration {
+  std::vector<runtime::TensorMap> graphs;  // --calib-data; may be empty when the cache exists
+  std::string graphs_source;               // where they came from, for messages
+  std::string cache_path;                  // --calib-cache; "" for none
+  quantization::CalibratorChoice calibrator;
+  runtime::BindOptions bind_options;       // how the graphs' inputs are checked (--allow-cast)
+  // Largest error a layer alone may cause, as a fraction of the fp32 outputs' largest magnitude;
+  // < 0: no automatic choice (every layer not named in BuildOptions::int8_float_layers is int8).
+  double layer_tolerance = 0.05;
+};
+
+// One quantised layer measured alone (only it in int8) against fp32 on the calibration graphs.
+struct Int8LayerError {
+  std::string layer;     // the SpMM or Linear node
+  double max_abs_error = 0;
+  double relative_error = 0;  // max_abs_error / the fp32 outputs' largest magnitude
+  double argmax_agreement_percent = 100;
+  bool kept_fp32 = false;     // relative_error > tolerance
+};
+
+struct Int8BuildResult {
+  engine::EngineContents engine;                      // the INT8 engine
+  std::optional<engine::EngineContents> fp32_engine;  // built when there are graphs (to calibrate or compare)
+  quantization::CalibrationTable table;
+  bool from_cache = false;
+  std::vector<Int8LayerError> layers;  // measured when there are graphs and a tolerance >= 0
+};
+
+// The layers an INT8 engine holds in int8: SpMMs reading int8 features, Linears with int8 weights.
+std::vector<std::string> int8_layers(const ir::Graph& graph);
+
+// `import` returns the model afresh for each build. `options.precision` is set here. Fails
+// (InvalidInput) without graphs and without an existing cache, and on a cache that does not match
+// the model.
+Int8BuildResult build_int8_engine(const std::function<ir::Model()>& import, BuildOptions options,
+                                  const Int8Calibration& calibration, std::ostream* log = nullptr);
+
+}  // namespace gnnrt::builder
