@@ -97,6 +97,7 @@ METHOD_TITLES = {
     ("torch-csr", "fp16"): "torch CSR fp16",
     ("gnnrt", "fp32"): "gnnrt fp32",
     ("gnnrt", "fp16"): "gnnrt fp16",
+    ("gnnrt", "int8"): "gnnrt int8",
     ("gnnrt-compile", "fp32"): "gnnrt.compile (Python)",
     ("pyg-cpu", "fp32"): "PyG eager (CPU)",
     ("gnnrt-cpu", "fp32"): "gnnrt (CPU)",
@@ -355,10 +356,20 @@ def bench_gnnrt(args, folder, model_path, graph_path, device, precision, plan):
     tag = f"{device}-{precision}"
     json_path, outputs_path = os.path.join(folder, f"gnnrt-{tag}.json"), os.path.join(folder, f"gnnrt-{tag}-out.npz")
     warmup, iterations, cold = plan
-    arguments = ["bench", "--device", device, "--onnx", model_path, "--graph", graph_path, "--warmup", warmup,
+    model = ["--onnx", model_path]
+    if precision == "int8":
+        # As trtexec --int8 with a calibrator: `gnnrt build --int8` calibrates (here on the benchmark
+        # graph itself, entropy calibrator) and saves the engine that bench then times.
+        engine_path = os.path.join(folder, f"gnnrt-{tag}.engine")
+        _, error = run_gnnrt(args, ["build", "--device", device, "--onnx", model_path, "--save", engine_path, "--int8",
+                                    "--calib-data", graph_path, "--calib-cache", os.path.join(folder, "int8.cache")])
+        if error:
+            return dict(error=error), None
+        model = ["--engine", engine_path]
+    arguments = ["bench", "--device", device, *model, "--graph", graph_path, "--warmup", warmup,
                  "--iterations", iterations, "--cold-iterations", cold, "--json", json_path,
                  "--save-outputs", outputs_path]
-    if precision != "fp32":
+    if precision in ("fp16", "bf16"):
         arguments.append("--" + precision)
     if device == "cuda":
         arguments.append("--cuda-graph")  # as trtexec --useCudaGraph; the node-by-node time is kept too
@@ -682,6 +693,8 @@ def bench_workload(args, workload, card, workdir, cora):
 
     if "torch-csr" in args.methods:
         for precision in args.precisions:
+            if ("torch-csr", precision) not in METHOD_TITLES:
+                continue  # int8 is gnnrt's alone
             dtype = torch.float16 if precision == "fp16" else torch.float32
             result, out = measure(lambda: csr_setup(dtype))
             outputs[("torch-csr", precision)] = out
@@ -765,7 +778,7 @@ def selected_methods(args):
             methods.append((method, "fp32"))
     for method in ("torch-csr", "gnnrt"):
         if method in args.methods:
-            methods += [(method, p) for p in args.precisions]
+            methods += [(method, p) for p in args.precisions if (method, p) in METHOD_TITLES]
     if "gnnrt-compile" in args.methods:
         methods.append(("gnnrt-compile", "fp32"))
     return methods
@@ -1284,7 +1297,8 @@ def main():
                              "from Python; a row saying why where the gnnrt package does not import)")
     parser.add_argument("--compile-cuda-graphs", action="store_true",
                         help="gnnrt.compile(..., cuda_graphs=True): replay repeated calls as CUDA graphs")
-    parser.add_argument("--precisions", default="fp32,fp16", help="fp32 and/or fp16 (torch CSR and gnnrt)")
+    parser.add_argument("--precisions", default="fp32,fp16",
+                        help="fp32, plus fp16 (torch CSR and gnnrt) and/or int8 (gnnrt: build --int8, then bench)")
     parser.add_argument("--warmup", type=int, help="warm-up calls per method (default: per workload)")
     parser.add_argument("--iterations", type=int, help="timed calls per method (default: per workload)")
     parser.add_argument("--cold-iterations", type=int, help="gnnrt's cold, copy and end-to-end calls")
@@ -1318,8 +1332,10 @@ def main():
         sys.exit(f"compare_pyg.py: unknown method(s) {unknown}; choose from pyg, compile, torch-csr, gnnrt, "
                  "gnnrt-compile")
     args.precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
-    if not args.precisions or any(p not in ("fp32", "fp16") for p in args.precisions) or "fp32" not in args.precisions:
-        sys.exit("compare_pyg.py: --precisions takes fp32 or fp32,fp16 (fp16 is compared with fp32)")
+    if (not args.precisions or any(p not in ("fp32", "fp16", "int8") for p in args.precisions)
+            or "fp32" not in args.precisions):
+        sys.exit("compare_pyg.py: --precisions takes fp32 plus fp16 and/or int8 (each is compared with fp32; int8 is "
+                 "gnnrt's alone, calibrated on the benchmark graph)")
     for name in ("warmup", "iterations", "cold_iterations"):
         value = getattr(args, name)
         if value is not None and value < (0 if name == "warmup" else 1):
