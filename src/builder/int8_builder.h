@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,6 +61,13 @@ std::vector<std::string> int8_layers(const ir::Graph& graph);
 // Each SpMM and Linear of an engine built with precision "int8", in graph order, with the precision
 // it got: "int8", "fp16" (it writes float16) or "fp32".
 std::vector<std::pair<std::string, std::string>> layer_precisions(const ir::Graph& graph);
+
+// --layer-precision NAME:fp32 / NAME:fp16 (BuildConfig::layer_precisions in the C++ API): the layers
+// kept out of int8. Fails (InvalidInput) on another form or precision, or on a layer given two.
+struct LayerPrecisions {
+  std::set<std::string> fp32, fp16;
+};
+LayerPrecisions parse_layer_precisions(const std::vector<std::string>& layer_precision);
 
 // `import` returns the model afresh for each build. `options.precision` is set here. Fails
 // (InvalidInput) without graphs and without an existing cache, and on a cache that does not match

@@ -290,7 +290,51 @@ TEST_F(Int8Cora, RefusesToBuildWithoutCalibrationOrWithAForeignCache) {
   config.precision = "int8";
   testing::expect_error(ErrorCode::InvalidInput,
                         [&] { Engine::build_from_onnx((kCora / "torchscript" / "model.onnx").string(), config); },
-                        {"int8 needs calibration data", "gnnrt build --int8"});
+                        {"int8 needs calibration", "calibration_graphs", "calibration_cache"});
+  config.precision = "fp16";
+  config.calibration_cache = path("cora.cache");
+  testing::expect_error(ErrorCode::InvalidInput,
+                        [&] { Engine::build_from_onnx((kCora / "torchscript" / "model.onnx").string(), config); },
+                        {"apply to precision int8, not fp16"});
+}
+
+// The C++ API builds INT8 engines as gnnrt build --int8 does: calibration graphs in memory, the
+// cache written and then enough alone, --layer-precision's form, the tolerance's fp16 layers.
+TEST_F(Int8Cora, BuildConfigBuildsInt8Engines) {
+  const std::string model = (kCora / "torchscript" / "model.onnx").string();
+  const runtime::TensorMap g0 = read_map(kCora / "g0.inputs.npz");
+  BuildConfig config;
+  config.precision = "int8";
+  config.calibration_graphs = {g0};
+  config.calibration_cache = path("api.cache");
+  config.int8_layer_tolerance = 0.02;  // entropy: the second aggregation stays fp16
+  const std::shared_ptr<Engine> engine = Engine::build_from_onnx(model, config);
+  ASSERT_TRUE(std::filesystem::exists(path("api.cache")));
+  EXPECT_TRUE(builder::holds_int8(engine->contents().model.graph));
+  const Tensor int8 = engine->create_context()->run(g0).at("out");
+  const Tensor fp32 = Engine::build_from_onnx(model)->create_context()->run(g0).at("out");
+  const runtime::PredictionAgreement agreement = runtime::compare_predictions(int8, fp32, "out");
+  EXPECT_GT(agreement.max_abs_error, 0.0);
+  EXPECT_LT(agreement.max_abs_error, 0.25);  // as Int8Cora.LayersPastTheToleranceStayFp16
+  EXPECT_GE(agreement.argmax_agreement_percent(), 99.0);
+
+  // From the cache alone, with the layers the measurement kept out of int8 named by hand: the same engine.
+  BuildConfig cached;
+  cached.precision = "int8";
+  cached.calibration_cache = path("api.cache");
+  for (const auto& [layer, precision] : builder::layer_precisions(engine->contents().model.graph))
+    if (precision != "int8") cached.layer_precisions.push_back(layer + ":" + precision);
+  EXPECT_EQ(cached.layer_precisions.size(), 1u);
+  EXPECT_EQ(engine::serialize_engine(Engine::build_from_onnx(model, cached)->contents()),
+            engine::serialize_engine(engine->contents()));
+  cached.layer_precisions = {"x:bf16"};
+  testing::expect_error(ErrorCode::InvalidInput, [&] { Engine::build_from_onnx(model, cached); },
+                        {"x:bf16", "expected fp32 or fp16"});
+  cached.layer_precisions = {};
+  cached.calibrator = "kl";
+  cached.calibration_cache = "";
+  cached.calibration_graphs = {g0};
+  testing::expect_error(ErrorCode::InvalidInput, [&] { Engine::build_from_onnx(model, cached); }, {"kl"});
 }
 
 std::map<std::string, std::string> precisions_of(const engine::EngineContents& engine) {

@@ -134,7 +134,7 @@ int build_command(const BuildCommandOptions& options) {
     calibration.calibrator.percentile = int8.percentile;
     calibration.bind_options.allow_cast = int8.allow_cast;
     calibration.layer_tolerance = int8.layer_tolerance;
-    const LayerPrecisions layer_precisions = parse_layer_precisions(int8.layer_precision);
+    const builder::LayerPrecisions layer_precisions = builder::parse_layer_precisions(int8.layer_precision);
     build_options.int8_float_layers = layer_precisions.fp32;
     build_options.int8_fp16_layers = layer_precisions.fp16;
     build_options.int8_per_row = int8.scales == "row";

@@ -59,24 +59,4 @@ void add_int8_flags(CLI::App* command, Int8Flags& flags) {
                     "edge_index) instead of refusing them");
 }
 
-LayerPrecisions parse_layer_precisions(const std::vector<std::string>& layer_precision) {
-  LayerPrecisions layers;
-  for (const std::string& entry : layer_precision) {
-    const size_t colon = entry.rfind(':');
-    if (colon == std::string::npos || colon == 0)
-      fail_input("--layer-precision ", entry, ": expected NAME:fp32 or NAME:fp16");
-    const std::string name = entry.substr(0, colon), precision = entry.substr(colon + 1);
-    if (precision != "fp32" && precision != "fp16")
-      fail_input("--layer-precision ", entry, ": precision '", precision, "', expected fp32 or fp16 (int8 is the "
-                 "default)");
-    std::set<std::string>& mine = precision == "fp32" ? layers.fp32 : layers.fp16;
-    const std::set<std::string>& other = precision == "fp32" ? layers.fp16 : layers.fp32;
-    if (other.count(name))
-      fail_input("--layer-precision ", entry, ": layer ", name, " is also given ", precision == "fp32" ? "fp16" : "fp32",
-                 "; give one precision per layer");
-    mine.insert(name);
-  }
-  return layers;
-}
-
 }  // namespace gnnrt::cli

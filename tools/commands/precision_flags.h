@@ -37,11 +37,5 @@ struct Int8Flags {
 // Adds --int8 and its calibration flags; --int8 excludes `exclusive` (--fp16, --bf16).
 void add_int8_flags(CLI::App* command, Int8Flags& flags);
 
-// The layers --layer-precision keeps out of int8 (NAME:fp32, NAME:fp16); fails (InvalidInput) on
-// another form or precision, or on a layer named twice with different precisions.
-struct LayerPrecisions {
-  std::set<std::string> fp32, fp16;
-};
-LayerPrecisions parse_layer_precisions(const std::vector<std::string>& layer_precision);
 
 }  // namespace gnnrt::cli
