@@ -23,6 +23,8 @@ Layout (paths relative to --out):
 Run from the repository root:
   python3 python/export_pyg.py --data ../shared/data --out tests/fixtures
   python3 python/export_pyg.py --data ../shared/data --out tests/fixtures --only gat sage
+A model trained on a graph of your own (docs/INT8.md: the arxiv-size agreement):
+  python3 python/export_pyg.py --synthetic g.npz --dims 128 256 256 40 --epochs 60 --out DIR
 
 Works with torch 2.11+ / PyG 2.8 (CPU is enough; everything runs on the CPU
 so that the numbers are reproducible).
@@ -363,18 +365,20 @@ def train_real(model, spec, data):
     return float((pred[te] == y[te]).float().mean())
 
 
-def train_variant(model, spec, g, rng, epochs=60):
-    """Brief training on the export graph with a learnable synthetic target, so
-    that biases / eps / attention vectors are no longer at their init values."""
-    out_dim = spec["dims"][-1]
-    proj = torch.from_numpy(rng.standard_normal((spec["dims"][0], out_dim)).astype(np.float32))
-    x = torch.from_numpy(g["x"])
-    if spec["kind"] == "graph":
-        b = torch.from_numpy(g["batch"])
-        y = global_mean_pool(x, b) @ proj
-    else:
-        y = x @ proj
-    y = y.argmax(1)
+def train_variant(model, spec, g, rng, epochs=60, y=None):
+    """Brief training on the export graph with a learnable synthetic target (y,
+    or by default the argmax of x @ a random projection), so that biases / eps /
+    attention vectors are no longer at their init values. Returns the target."""
+    if y is None:
+        out_dim = spec["dims"][-1]
+        proj = torch.from_numpy(rng.standard_normal((spec["dims"][0], out_dim)).astype(np.float32))
+        x = torch.from_numpy(g["x"])
+        if spec["kind"] == "graph":
+            b = torch.from_numpy(g["batch"])
+            y = global_mean_pool(x, b) @ proj
+        else:
+            y = x @ proj
+        y = y.argmax(1)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     model.train()
     for _ in range(epochs):
@@ -383,6 +387,50 @@ def train_variant(model, spec, g, rng, epochs=60):
         loss.backward()
         opt.step()
     model.eval()
+    return y
+
+
+def export_synthetic(graph_path, dims, epochs, out_dir):
+    """--synthetic: a GCN of `dims` trained on one given graph (x, edge_index:
+    e.g. `gnnrt bench --graph arxiv-size --save-inputs g.npz --iterations 0`)
+    with train_variant's learnable synthetic labels, exported with the
+    TorchScript exporter to out_dir/model.onnx, with out_dir/labels.npz (y and
+    a test_mask of every node: the labels were fit on all of them, so accuracy
+    there says how well they were learnt, not how well they generalise)."""
+    d = np.load(graph_path)
+    g = {"x": np.ascontiguousarray(d["x"], np.float32),
+         "edge_index": np.ascontiguousarray(d["edge_index"], np.int64)}
+    if g["x"].ndim != 2 or g["x"].shape[1] != dims[0]:
+        raise SystemExit(f"{graph_path}: x is {list(g['x'].shape)}, expected [N, {dims[0]}] for --dims {dims}")
+    spec = dict(name="synthetic", kind="node", inputs=["x", "edge_index"], dims=list(dims))
+    seed = case_seed("synthetic")
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = GCN(dims)
+    t0 = time.time()
+    # The target: argmax of A^L x P, A the GCN-normalised adjacency, L the number of layers, P a
+    # random projection: what the GCN can represent exactly (W1 = [P, -P] through the ReLUs, then
+    # identities), so the labels are learnable on any graph. x @ P alone (the fixtures' target) is
+    # not, on a graph of mean degree 14: each layer mixes a node's own features with its neighbours'.
+    with torch.no_grad():
+        h = torch.from_numpy(g["x"]) @ torch.from_numpy(
+            rng.standard_normal((dims[0], dims[-1])).astype(np.float32))
+        propagate = GCNConv(dims[-1], dims[-1], bias=False)
+        propagate.lin.weight.copy_(torch.eye(dims[-1]))
+        edge_index = torch.from_numpy(g["edge_index"])
+        for _ in range(len(dims) - 1):
+            h = propagate(h, edge_index)
+        target = h.argmax(1)
+    y = train_variant(model, spec, g, rng, epochs, y=target)
+    with torch.no_grad():
+        accuracy = float((call(model, spec, g).argmax(1) == y).float().mean())
+    os.makedirs(out_dir, exist_ok=True)
+    args = tuple(to_torch(g)[k] for k in spec["inputs"])
+    export_torchscript(model, spec, args, os.path.join(out_dir, "model.onnx"), False)
+    save_npz(os.path.join(out_dir, "labels.npz"),
+             {"y": y.numpy().astype(np.int64), "test_mask": np.ones(len(y), bool)})
+    print(f"{graph_path}: GCN {dims}, {epochs} epochs in {time.time() - t0:.0f} s, "
+          f"accuracy on the synthetic labels {100 * accuracy:.2f} %; wrote {out_dir}/model.onnx, labels.npz")
 
 
 # --------------------------------------------------------------------------
@@ -1149,15 +1197,27 @@ def main(argv=None):
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Cases: " + ", ".join(CASES))
-    ap.add_argument("--data", required=True,
-                    help="folder with cora.npz and citeseer.npz (e.g. ../shared/data)")
+    ap.add_argument("--data",
+                    help="folder with cora.npz and citeseer.npz (e.g. ../shared/data); needed but with "
+                         "--synthetic")
     ap.add_argument("--out", required=True, help="output folder (e.g. tests/fixtures)")
     ap.add_argument("--only", nargs="+", metavar="CASE", choices=list(CASES),
                     help="regenerate only these cases (others' files are kept)")
     ap.add_argument("-v", "--verbose", action="store_true", help="show exporter output")
+    ap.add_argument("--synthetic", metavar="GRAPH.npz",
+                    help="instead of the fixtures: train a GCN of --dims on this graph (x, edge_index) with "
+                         "learnable synthetic labels and write --out/model.onnx and --out/labels.npz")
+    ap.add_argument("--dims", type=int, nargs="+", default=[128, 256, 256, 40],
+                    help="--synthetic: the GCN's widths, input first (default: the arxiv-size model)")
+    ap.add_argument("--epochs", type=int, default=60, help="--synthetic: training epochs (full graph, Adam)")
     a = ap.parse_args(argv)
     VERBOSE = a.verbose
     torch.set_num_threads(max(1, os.cpu_count() or 1))
+    if a.synthetic:
+        export_synthetic(a.synthetic, a.dims, a.epochs, a.out)
+        return 0
+    if not a.data:
+        ap.error("--data is required (but with --synthetic)")
     try:
         torch.use_deterministic_algorithms(True, warn_only=True)
     except Exception:  # noqa: BLE001

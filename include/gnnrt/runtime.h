@@ -29,9 +29,20 @@ struct BuildConfig {
   std::string min_shapes, opt_shapes, max_shapes;
   int64_t max_nodes = -1, max_edges = -1, max_graphs = -1;
   // "fp32", or "fp16"/"bf16" (trtexec's --fp16/--bf16): node features stored in 16 bits between the
-  // layers, fp32 accumulation; inputs and outputs stay fp32. Anything else fails (InvalidInput), "int8"
-  // too: INT8 engines need calibration (`gnnrt build --int8 --calib-data`, docs/INT8.md), then load.
+  // layers, fp32 accumulation; inputs and outputs stay fp32. "int8" (CPU only, docs/INT8.md, as
+  // `gnnrt build --int8`): needs calibration_graphs or an existing calibration_cache. Anything else
+  // fails (InvalidInput).
   std::string precision = "fp32";
+  // precision "int8": graphs to calibrate on and to measure each layer on, each as
+  // ExecutionContext::run's inputs (--calib-data); and/or a calibration cache file, read when it
+  // exists (no calibration run), else written after calibrating (--calib-cache).
+  std::vector<std::map<std::string, Tensor>> calibration_graphs;
+  std::string calibration_cache;
+  std::string calibrator = "entropy";  // entropy, minmax or percentile (--calibrator)
+  double percentile = 99.99;           // --percentile
+  double int8_layer_tolerance = 0.05;  // --int8-layer-tolerance: past it a layer stays fp16 (< 0: none)
+  std::vector<std::string> layer_precisions;  // "NAME:fp16" / "NAME:fp32" (--layer-precision)
+  bool int8_per_row = false;                  // --int8-scales row
 };
 
 class ExecutionContext;

@@ -96,8 +96,13 @@ engine::EngineContents build_engine(ir::Model model, const BuildOptions& options
     int8.feature_scales = options.int8_scales;
     int8.scales_source = options.int8_scales_source.empty() ? "the INT8 calibration" : options.int8_scales_source;
     int8.float_layers = options.int8_float_layers;
+    int8.float_layers.insert(options.int8_fp16_layers.begin(), options.int8_fp16_layers.end());
     int8.per_row_features = options.int8_per_row;
     run_target_pass(std::make_unique<passes::Int8Lowering>(std::move(int8)), "precision int8");
+    // The fp16 layers: the 16-bit lowering restricted to them, with its casts at their edges.
+    if (!options.int8_fp16_layers.empty())
+      run_target_pass(std::make_unique<passes::PrecisionLowering>(DType::Float16, options.int8_fp16_layers),
+                      "fp16 layers");
   } else if (options.precision != "fp32")
     run_target_pass(std::make_unique<passes::PrecisionLowering>(options.precision == "fp16" ? DType::Float16
                                                                                             : DType::BFloat16),

@@ -28,6 +28,7 @@ struct BuildOptions {
   std::map<std::string, float> int8_scales;   // SpMM feature input -> scale
   std::string int8_scales_source;             // where they came from, for messages
   std::set<std::string> int8_float_layers;    // layers kept in fp32 (--layer-precision NAME:fp32)
+  std::set<std::string> int8_fp16_layers;     // layers kept in fp16 (NAME:fp16, or past the tolerance)
   bool int8_per_row = false;                  // per-row feature scales (--int8-scales row)
   // CUDA engines: the SpMM tactics are timed at the profile's opt shape; a timing cache file
   // (trtexec's --timingCacheFile) keeps the measurements for later builds on the same card.

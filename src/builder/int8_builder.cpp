@@ -47,6 +47,13 @@ Int8LayerError measure(const std::string& layer, const engine::EngineContents& e
   return error;
 }
 
+// The layers not in int8 (fp32 or fp16), which calibration leaves out.
+std::set<std::string> float_layers(const BuildOptions& options) {
+  std::set<std::string> layers = options.int8_float_layers;
+  layers.insert(options.int8_fp16_layers.begin(), options.int8_fp16_layers.end());
+  return layers;
+}
+
 }  // namespace
 
 std::vector<std::string> int8_layers(const ir::Graph& graph) {
@@ -59,6 +66,40 @@ std::vector<std::string> int8_layers(const ir::Graph& graph) {
     const bool linear = node.op_type == "Linear" && node.inputs.size() > op_shapes::fused_linear::kWeightScale &&
                         !node.inputs[op_shapes::fused_linear::kWeightScale].empty();
     if (spmm || linear) layers.push_back(node.name);
+  }
+  return layers;
+}
+
+std::vector<std::pair<std::string, std::string>> layer_precisions(const ir::Graph& graph) {
+  const std::vector<std::string> int8 = int8_layers(graph);
+  std::vector<std::pair<std::string, std::string>> layers;
+  for (const ir::Node& node : graph.nodes) {
+    if (node.domain != ir::kGnnrtDomain || (node.op_type != "SpMM" && node.op_type != "Linear")) continue;
+    const auto output = graph.type_of(node.outputs[0]);
+    const bool fp16 = output && output->dtype == DType::Float16;
+    layers.emplace_back(node.name, std::count(int8.begin(), int8.end(), node.name) ? "int8"
+                                   : fp16                                           ? "fp16"
+                                                                                    : "fp32");
+  }
+  return layers;
+}
+
+LayerPrecisions parse_layer_precisions(const std::vector<std::string>& layer_precision) {
+  LayerPrecisions layers;
+  for (const std::string& entry : layer_precision) {
+    const size_t colon = entry.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      fail_input("--layer-precision ", entry, ": expected NAME:fp32 or NAME:fp16");
+    const std::string name = entry.substr(0, colon), precision = entry.substr(colon + 1);
+    if (precision != "fp32" && precision != "fp16")
+      fail_input("--layer-precision ", entry, ": precision '", precision, "', expected fp32 or fp16 (int8 is the "
+                 "default)");
+    std::set<std::string>& mine = precision == "fp32" ? layers.fp32 : layers.fp16;
+    const std::set<std::string>& other = precision == "fp32" ? layers.fp16 : layers.fp32;
+    if (other.count(name))
+      fail_input("--layer-precision ", entry, ": layer ", name, " is also given ", precision == "fp32" ? "fp16" : "fp32",
+                 "; give one precision per layer");
+    mine.insert(name);
   }
   return layers;
 }
@@ -91,7 +132,7 @@ Int8BuildResult build_int8_engine(const std::function<ir::Model()>& import, Buil
            << calibration.cache_path << " (" << result.table.calibrator << "; delete it to calibrate again)\n";
   } else {
     result.table = quantization::calibrate(*result.fp32_engine, calibration.graphs, calibration.calibrator,
-                                           options.int8_float_layers, calibration.bind_options,
+                                           float_layers(options), calibration.bind_options,
                                            calibration.graphs_source, log);
     if (log)
       *log << "[build] INT8: calibrated " << result.table.scales.size() << " tensors on " << calibration.graphs.size()
@@ -109,19 +150,25 @@ Int8BuildResult build_int8_engine(const std::function<ir::Model()>& import, Buil
     result.engine = build_engine(import(), options, log);
     return result;
   }
-  // Each layer alone in int8, measured; those past the tolerance stay fp32.
+  // Each layer alone in int8, measured; those past the tolerance stay fp16, or fp32 if fp16 alone
+  // is past it too.
   const std::vector<std::string> layers = int8_layers(build_engine(import(), options).model.graph);
   const Fp32Reference reference = run_reference(*result.fp32_engine, calibration);
+  BuildOptions chosen = options;  // what the measurements choose; `alone` starts from the user's choice
   for (const std::string& layer : layers) {
     BuildOptions alone = options;
     for (const std::string& other : layers)
       if (other != layer) alone.int8_float_layers.insert(other);
     Int8LayerError error = measure(layer, build_engine(import(), alone), reference, calibration);
-    error.kept_fp32 = error.relative_error > calibration.layer_tolerance;
-    if (error.kept_fp32) options.int8_float_layers.insert(layer);
+    if (error.relative_error > calibration.layer_tolerance) {
+      alone.int8_fp16_layers.insert(layer);
+      error.fp16_relative_error = measure(layer, build_engine(import(), alone), reference, calibration).relative_error;
+      error.precision = *error.fp16_relative_error > calibration.layer_tolerance ? "fp32" : "fp16";
+      (error.precision == "fp16" ? chosen.int8_fp16_layers : chosen.int8_float_layers).insert(layer);
+    }
     result.layers.push_back(error);
   }
-  result.engine = build_engine(import(), options, log);
+  result.engine = build_engine(import(), chosen, log);
   return result;
 }
 

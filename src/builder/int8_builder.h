@@ -6,13 +6,17 @@
 // With calibration graphs, each quantised layer (an SpMM reading int8 features, a Linear with int8
 // weights) is measured alone: an engine with only that layer in int8 runs on the graphs, and a
 // layer whose error exceeds the tolerance (largest output difference over the largest fp32 output
-// magnitude) stays fp32 in the engine built, as TensorRT keeps layers in higher precision.
+// magnitude) stays in fp16 in the engine built (16-bit features, fp32 accumulation), as TensorRT
+// keeps layers in higher precision; one whose fp16 error, measured alone too, still exceeds the
+// tolerance stays fp32.
 #pragma once
 
 #include <functional>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "builder/engine_builder.h"
@@ -27,7 +31,8 @@ struct Int8Calibration {
   quantization::CalibratorChoice calibrator;
   runtime::BindOptions bind_options;       // how the graphs' inputs are checked (--allow-cast)
   // Largest error a layer alone may cause, as a fraction of the fp32 outputs' largest magnitude;
-  // < 0: no automatic choice (every layer not named in BuildOptions::int8_float_layers is int8).
+  // < 0: no automatic choice (every layer not named in BuildOptions::int8_float_layers or
+  // int8_fp16_layers is int8).
   double layer_tolerance = 0.05;
 };
 
@@ -37,7 +42,9 @@ struct Int8LayerError {
   double max_abs_error = 0;
   double relative_error = 0;  // max_abs_error / the fp32 outputs' largest magnitude
   double argmax_agreement_percent = 100;
-  bool kept_fp32 = false;     // relative_error > tolerance
+  // "int8"; "fp16" when relative_error > tolerance; "fp32" when fp16_relative_error is past it too.
+  std::string precision = "int8";
+  std::optional<double> fp16_relative_error;  // measured for the layers past the tolerance in int8
 };
 
 struct Int8BuildResult {
@@ -50,6 +57,17 @@ struct Int8BuildResult {
 
 // The layers an INT8 engine holds in int8: SpMMs reading int8 features, Linears with int8 weights.
 std::vector<std::string> int8_layers(const ir::Graph& graph);
+
+// Each SpMM and Linear of an engine built with precision "int8", in graph order, with the precision
+// it got: "int8", "fp16" (it writes float16) or "fp32".
+std::vector<std::pair<std::string, std::string>> layer_precisions(const ir::Graph& graph);
+
+// --layer-precision NAME:fp32 / NAME:fp16 (BuildConfig::layer_precisions in the C++ API): the layers
+// kept out of int8. Fails (InvalidInput) on another form or precision, or on a layer given two.
+struct LayerPrecisions {
+  std::set<std::string> fp32, fp16;
+};
+LayerPrecisions parse_layer_precisions(const std::vector<std::string>& layer_precision);
 
 // `import` returns the model afresh for each build. `options.precision` is set here. Fails
 // (InvalidInput) without graphs and without an existing cache, and on a cache that does not match

@@ -1,5 +1,7 @@
 #include "passes/precision_lowering.h"
 
+#include <vector>
+
 #include "backends/op_shapes/fused_linear.h"
 #include "passes/dataflow.h"
 
@@ -25,7 +27,8 @@ ir::Node cast_node(const std::string& name, const std::string& input, const std:
 
 }  // namespace
 
-PrecisionLowering::PrecisionLowering(DType storage) : storage_(storage) {
+PrecisionLowering::PrecisionLowering(DType storage, std::set<std::string> layers)
+    : storage_(storage), layers_(std::move(layers)) {
   GNNRT_CHECK(storage == DType::Float16 || storage == DType::BFloat16, "precision lowering to ", dtype_name(storage));
 }
 
@@ -36,6 +39,7 @@ PassResult PrecisionLowering::run(ir::Graph& graph, PassContext& context) {
   const std::string suffix = storage_ == DType::Float16 ? "/fp16" : "/bf16";
 
   std::map<std::string, std::string> lowered;       // float32 value -> its 16-bit twin made by the region
+  std::vector<std::string> lowered_order;           // lowered's keys, in graph order
   std::map<std::string, std::string> entry_casts;   // float32 value -> its cast into the region
   std::map<std::string, std::string> low_weights;   // initializer -> its 16-bit copy
   size_t region = 0, casts = 0;
@@ -44,11 +48,12 @@ PassResult PrecisionLowering::run(ir::Graph& graph, PassContext& context) {
     ir::Node& node = graph.nodes[i];
     const bool spmm = is_gnnrt_op(node, "SpMM"), linear = is_gnnrt_op(node, "Linear");
     if (!spmm && !linear) continue;
+    if (!layers_.empty() && !layers_.count(node.name)) continue;
     const std::string x = node.inputs[0];
     const auto x_type = index.type_of(x);
     // A value the region made earlier in this run has lost its type until shapes are re-inferred.
     if (!lowered.count(x) && (!x_type || x_type->dtype != DType::Float32)) continue;
-    if (linear && graph_inputs.count(x)) continue;
+    if (linear && graph_inputs.count(x) && layers_.empty()) continue;
 
     if (auto it = lowered.find(x); it != lowered.end()) {
       node.inputs[0] = it->second;
@@ -78,13 +83,18 @@ PassResult PrecisionLowering::run(ir::Graph& graph, PassContext& context) {
     const std::string y = lowered_node.outputs[0];
     const std::string low_y = fresh_name(y + suffix, taken);
     lowered[y] = low_y;
+    lowered_order.push_back(y);
     lowered_node.outputs[0] = low_y;
     graph.value_types.erase(y);
     ++region;
   }
 
-  // Values leaving the region: whoever still reads the float32 name gets a cast back.
-  for (const auto& [value, low] : lowered) {
+  // Values leaving the region: whoever still reads the float32 name gets a cast back. Last value
+  // first: DataflowIndex counts only live readers, and a node outside the region between two parts
+  // of it (an INT8 engine's fp16 layers) is live again only once the later part's casts are back.
+  for (auto it = lowered_order.rbegin(); it != lowered_order.rend(); ++it) {
+    const std::string& value = *it;
+    const std::string& low = lowered.at(value);
     const DataflowIndex index(graph);
     if (index.reader_count(value) == 0) continue;
     const auto producer = index.producer_index(low);

@@ -9,7 +9,14 @@
 // 16 bits goes before the region wherever a float32 value enters it, and a Cast back to float32 after
 // it wherever a value leaves it (to another op or to a graph output), so the model's interface stays
 // float32. Not in the standard pipeline: the builder runs it when asked for a 16-bit engine.
+//
+// With `layers` named (an INT8 engine's fp16 layers, docs/INT8.md), the region is those SpMM and
+// Linear nodes only, a Linear reading a graph input included (it was asked for by name); the casts
+// are placed the same way, so an fp16 layer between int8 ones reads and writes float32 outside.
 #pragma once
+
+#include <set>
+#include <string>
 
 #include "passes/pass_manager.h"
 
@@ -17,12 +24,14 @@ namespace gnnrt::passes {
 
 class PrecisionLowering : public Pass {
  public:
-  explicit PrecisionLowering(DType storage);  // Float16 or BFloat16
+  // Float16 or BFloat16; `layers` empty: every SpMM and Linear (but the rule above).
+  explicit PrecisionLowering(DType storage, std::set<std::string> layers = {});
   std::string name() const override { return "precision_lowering"; }
   PassResult run(ir::Graph& graph, PassContext& context) override;
 
  private:
   DType storage_;
+  std::set<std::string> layers_;
 };
 
 }  // namespace gnnrt::passes

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "builder/engine_builder.h"
+#include "builder/int8_builder.h"
 #include "engine/engine_reader.h"
 #include "engine/engine_writer.h"
 #include "gnnrt/runtime.h"
@@ -27,14 +28,35 @@ std::shared_ptr<Engine> Engine::build_from_onnx(const std::string& onnx_path, co
   options.profile.max_nodes = config.max_nodes;
   options.profile.max_edges = config.max_edges;
   options.profile.max_graphs = config.max_graphs;
-  if (config.precision == "int8")
-    fail_input("precision int8 needs calibration data, which BuildConfig does not take: build the engine with "
-               "`gnnrt build --int8 --calib-data graphs.npz --save model.engine` and load it with Engine::load");
+  const auto import = [&] { return onnx_import::import_onnx_file(onnx_path); };
+  if (config.precision == "int8") {
+    if (config.calibration_graphs.empty() && config.calibration_cache.empty())
+      fail_input("precision int8 needs calibration: set BuildConfig::calibration_graphs (graphs to calibrate on) "
+                 "or calibration_cache (the cache of an earlier calibration)");
+    builder::Int8Calibration calibration;
+    calibration.graphs = config.calibration_graphs;
+    calibration.graphs_source = cat("BuildConfig::calibration_graphs (", config.calibration_graphs.size(), ")");
+    calibration.cache_path = config.calibration_cache;
+    calibration.calibrator.method = quantization::parse_calibrator(config.calibrator, "BuildConfig::calibrator");
+    if (calibration.calibrator.method == quantization::Calibrator::Percentile)
+      quantization::check_percentile(config.percentile);
+    calibration.calibrator.percentile = config.percentile;
+    calibration.layer_tolerance = config.int8_layer_tolerance;
+    const builder::LayerPrecisions layers = builder::parse_layer_precisions(config.layer_precisions);
+    options.int8_float_layers = layers.fp32;
+    options.int8_fp16_layers = layers.fp16;
+    options.int8_per_row = config.int8_per_row;
+    auto contents = std::make_unique<engine::EngineContents>(
+        builder::build_int8_engine(import, options, calibration).engine);
+    return std::shared_ptr<Engine>(new Engine(std::move(contents)));
+  }
+  if (!config.calibration_graphs.empty() || !config.calibration_cache.empty() || !config.layer_precisions.empty())
+    fail_input("BuildConfig: calibration_graphs, calibration_cache and layer_precisions apply to precision int8, "
+               "not ", config.precision);
   if (config.precision != "fp32" && config.precision != "fp16" && config.precision != "bf16")
-    fail_input("unknown precision '", config.precision, "': expected fp32, fp16 or bf16");
+    fail_input("unknown precision '", config.precision, "': expected fp32, fp16, bf16 or int8");
   options.precision = config.precision;
-  auto contents = std::make_unique<engine::EngineContents>(
-      builder::build_engine(onnx_import::import_onnx_file(onnx_path), options));
+  auto contents = std::make_unique<engine::EngineContents>(builder::build_engine(import(), options));
   return std::shared_ptr<Engine>(new Engine(std::move(contents)));
 }
 

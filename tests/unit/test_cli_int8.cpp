@@ -33,7 +33,7 @@ TEST(CliInt8, CalibratesReportsAndReusesTheCache) {
   EXPECT_TRUE(contains(calibrated.output, "argmax agreement 99.")) << calibrated.output;
   EXPECT_TRUE(contains(calibrated.output, "INT8 layer /convs.1/aggr_module/ScatterElements alone: max abs error"))
       << calibrated.output;
-  EXPECT_TRUE(contains(calibrated.output, "INT8: every layer stays int8")) << calibrated.output;
+  EXPECT_TRUE(contains(calibrated.output, "INT8: every layer measured stays int8")) << calibrated.output;
   EXPECT_TRUE(
       contains(calibrated.output, "test accuracy (test_mask) of output 'out': fp32 78.80 %, fp16 78.80 %, int8 "))
       << calibrated.output;
@@ -59,22 +59,38 @@ TEST(CliInt8, CalibratesReportsAndReusesTheCache) {
   EXPECT_USER_ERROR(on_cuda, "an INT8 engine runs on the CPU only in this build");
 }
 
-// A layer past --int8-layer-tolerance stays fp32; the report gives the flag that makes a build from
-// the cache alone (which measures nothing) the same engine.
-TEST(CliInt8, LayerToleranceKeepsALayerInFp32Reproducibly) {
+// A layer past --int8-layer-tolerance stays fp16; the report gives the flag that makes a build from
+// the cache alone (which measures nothing) the same engine, and every layer's precision.
+TEST(CliInt8, LayerToleranceKeepsALayerInFp16Reproducibly) {
   TempDir dir;
   const std::string cache = quoted(dir / "cora.cache");
   const auto measured =
       run_gnnrt("build" + kModel + " --save " + quoted(dir / "a.engine") + " --int8 --calib-data " +
                 quoted(kCora / "g0.inputs.npz") + " --calib-cache " + cache + " --int8-layer-tolerance 0.02");
   ASSERT_EQ(measured.exit_code, 0) << measured.output;
-  const std::string flag = "--layer-precision /convs.1/aggr_module/ScatterElements:fp32";
-  EXPECT_TRUE(contains(measured.output, "kept in fp32; to build the same from the cache alone, add " + flag))
-      << measured.output;
+  const std::string layer = "/convs.1/aggr_module/ScatterElements";
+  const std::string flag = "--layer-precision " + layer + ":fp16";
+  EXPECT_TRUE(contains(measured.output, "to build the same from the cache alone, add " + flag)) << measured.output;
+  EXPECT_TRUE(contains(measured.output, "% -> fp16")) << measured.output;
+  EXPECT_TRUE(contains(measured.output, layer + " fp16")) << measured.output;
+  EXPECT_TRUE(contains(measured.output, "INT8 engine's layer precisions: ")) << measured.output;
   const auto cached = run_gnnrt("build" + kModel + " --save " + quoted(dir / "b.engine") + " --int8 --calib-cache " +
                                 cache + " " + flag);
   ASSERT_EQ(cached.exit_code, 0) << cached.output;
+  EXPECT_TRUE(contains(cached.output, layer + " fp16")) << cached.output;
   EXPECT_EQ(testing::read_file((dir / "a.engine").string()), testing::read_file((dir / "b.engine").string()));
+
+  // By hand, fp32 and fp16 side by side; the fp16 engine runs and stays close to fp32.
+  const auto mixed = run_gnnrt("build" + kModel + " --save " + quoted(dir / "c.engine") + " --int8 --calib-cache " +
+                               cache + " " + flag + " --layer-precision /convs.0/aggr_module/ScatterElements:fp32");
+  ASSERT_EQ(mixed.exit_code, 0) << mixed.output;
+  EXPECT_TRUE(contains(mixed.output, "/convs.0/aggr_module/ScatterElements fp32")) << mixed.output;
+  EXPECT_TRUE(contains(mixed.output, layer + " fp16")) << mixed.output;
+  const auto checked = run_gnnrt("run --engine " + quoted(dir / "c.engine") + " --onnx " +
+                                 quoted(kCora / "torchscript" / "model.onnx") + " --inputs " +
+                                 quoted(kCora / "g1.inputs.npz") + " --check-against fp32");
+  ASSERT_EQ(checked.exit_code, 0) << checked.output;
+  EXPECT_TRUE(contains(checked.output, "argmax agreement")) << checked.output;
 }
 
 TEST(CliInt8, PerRowScales) {
@@ -132,7 +148,10 @@ TEST(CliInt8, RefusalsAreUserErrors) {
       {"build" + kModel + save + data, "apply to --int8 builds: add --int8"},
       {"build" + kModel + save + " --int8 --fp16" + data, "--int8 and --fp16 exclude each other"},
       {"build" + kModel + save + " --int8" + data + " --layer-precision nope:fp32", "--layer-precision nope"},
-      {"build" + kModel + save + " --int8" + data + " --layer-precision nope:fp16", "not supported yet"},
+      {"build" + kModel + save + " --int8" + data + " --layer-precision nope:fp16", "--layer-precision nope"},
+      {"build" + kModel + save + " --int8" + data + " --layer-precision a:bf16", "precision 'bf16', expected fp32 or fp16"},
+      {"build" + kModel + save + " --int8" + data + " --layer-precision a:fp16 --layer-precision a:fp32",
+       "layer a is also given fp16"},
       {"build" + kModel + save + " --int8" + data + " --calibrator percentile --percentile 0", "(0, 100]"},
       {"build" + kModel + save + " --int8" + data + " --calib-labels " + quoted(kCora / "g0.inputs.npz"),
        "has no array 'y'"},

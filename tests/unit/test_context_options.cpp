@@ -52,7 +52,7 @@ TEST(ContextOptions, PrecisionIsTheBuildsAndUnknownOnesAreRefused) {
     FAIL() << "precision int4 was accepted";
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), ErrorCode::InvalidInput);
-    EXPECT_NE(std::string(error.what()).find("expected fp32, fp16 or bf16"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("expected fp32, fp16, bf16 or int8"), std::string::npos) << error.what();
   }
 }
 

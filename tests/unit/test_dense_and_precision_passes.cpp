@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <set>
 #include <sstream>
 
 #include "builder/engine_builder.h"
@@ -13,6 +15,7 @@
 #include "passes/dead_code_elimination.h"
 #include "passes/feature_width_padding.h"
 #include "passes/pass_manager.h"
+#include "passes/precision_lowering.h"
 #include "runtime/inference.h"
 #include "test_support.h"
 
@@ -124,6 +127,41 @@ TEST(PrecisionLowering, Fp16EngineStoresFeaturesIn16BitsAndKeepsTheInterfaceFp32
       EXPECT_GE(agreement.argmax_agreement, 0.99);
     }
   }
+}
+
+// Restricted to named layers (an INT8 engine's fp16 layers): the two SpMMs of CiteSeer's GCN 2 and 3
+// in fp16, the fp32 Linear between them reads and writes float32 through casts (the casts back are
+// placed last value first: a reader between two parts of the region is live only once the later
+// part's cast back exists).
+TEST(PrecisionLowering, NamedLayersOnlyWithAnFp32LayerBetween) {
+  const auto path = testing::fixtures_dir() / "gcn3_citeseer" / "torchscript" / "model.onnx";
+  const engine::EngineContents fp32 =
+      builder::build_engine(onnx_import::import_onnx_file(path.string()), builder::BuildOptions{});
+  std::vector<std::string> spmms;
+  for (const ir::Node& node : fp32.model.graph.nodes)
+    if (node.op_type == "SpMM") spmms.push_back(node.name);
+  ASSERT_EQ(spmms.size(), 3u);
+  ir::Model model = fp32.model;
+  passes::PassManagerOptions options;
+  std::vector<std::unique_ptr<passes::Pass>> pipeline;
+  pipeline.push_back(std::make_unique<passes::PrecisionLowering>(DType::Float16, std::set<std::string>{spmms[1], spmms[2]}));
+  passes::PassManager(std::move(pipeline), options).run(model.graph);
+  const ir::Graph& graph = model.graph;
+  for (const ir::Node& node : graph.nodes) {
+    if (node.op_type != "SpMM" && node.op_type != "Linear") continue;
+    const bool low = node.name == spmms[1] || node.name == spmms[2];
+    EXPECT_EQ(graph.type_of(node.outputs[0])->dtype, low ? DType::Float16 : DType::Float32) << node.name;
+    EXPECT_EQ(graph.type_of(node.inputs[0])->dtype, low ? DType::Float16 : DType::Float32) << node.name;
+  }
+  // In: before each fp16 SpMM; out: after each, to the Linear and to the graph output.
+  EXPECT_EQ(count_op(graph, "Cast") - count_op(fp32.model.graph, "Cast"), 4u);
+  engine::EngineContents lowered = fp32;
+  lowered.model = model;
+  const auto inputs = fixture_inputs("gcn3_citeseer", "g1");
+  const Agreement agreement = compare_rows(runtime::run_engine(lowered, inputs).outputs.at("out"),
+                                           runtime::run_engine(fp32, inputs).outputs.at("out"));
+  EXPECT_GT(agreement.max_abs, 0.0);
+  EXPECT_LT(agreement.max_abs, 3e-2);
 }
 
 TEST(PrecisionLowering, Bf16EngineRunsAndAgreesLoosely) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <algorithm>
+#include <map>
 #include <random>
 #include <set>
 
@@ -289,13 +290,69 @@ TEST_F(Int8Cora, RefusesToBuildWithoutCalibrationOrWithAForeignCache) {
   config.precision = "int8";
   testing::expect_error(ErrorCode::InvalidInput,
                         [&] { Engine::build_from_onnx((kCora / "torchscript" / "model.onnx").string(), config); },
-                        {"int8 needs calibration data", "gnnrt build --int8"});
+                        {"int8 needs calibration", "calibration_graphs", "calibration_cache"});
+  config.precision = "fp16";
+  config.calibration_cache = path("cora.cache");
+  testing::expect_error(ErrorCode::InvalidInput,
+                        [&] { Engine::build_from_onnx((kCora / "torchscript" / "model.onnx").string(), config); },
+                        {"apply to precision int8, not fp16"});
+}
+
+// The C++ API builds INT8 engines as gnnrt build --int8 does: calibration graphs in memory, the
+// cache written and then enough alone, --layer-precision's form, the tolerance's fp16 layers.
+TEST_F(Int8Cora, BuildConfigBuildsInt8Engines) {
+  const std::string model = (kCora / "torchscript" / "model.onnx").string();
+  const runtime::TensorMap g0 = read_map(kCora / "g0.inputs.npz");
+  BuildConfig config;
+  config.precision = "int8";
+  config.calibration_graphs = {g0};
+  config.calibration_cache = path("api.cache");
+  config.int8_layer_tolerance = 0.02;  // entropy: the second aggregation stays fp16
+  const std::shared_ptr<Engine> engine = Engine::build_from_onnx(model, config);
+  ASSERT_TRUE(std::filesystem::exists(path("api.cache")));
+  EXPECT_TRUE(builder::holds_int8(engine->contents().model.graph));
+  const Tensor int8 = engine->create_context()->run(g0).at("out");
+  const Tensor fp32 = Engine::build_from_onnx(model)->create_context()->run(g0).at("out");
+  const runtime::PredictionAgreement agreement = runtime::compare_predictions(int8, fp32, "out");
+  EXPECT_GT(agreement.max_abs_error, 0.0);
+  EXPECT_LT(agreement.max_abs_error, 0.25);  // as Int8Cora.LayersPastTheToleranceStayFp16
+  EXPECT_GE(agreement.argmax_agreement_percent(), 99.0);
+
+  // From the cache alone, with the layers the measurement kept out of int8 named by hand: the same engine.
+  BuildConfig cached;
+  cached.precision = "int8";
+  cached.calibration_cache = path("api.cache");
+  for (const auto& [layer, precision] : builder::layer_precisions(engine->contents().model.graph))
+    if (precision != "int8") cached.layer_precisions.push_back(layer + ":" + precision);
+  EXPECT_EQ(cached.layer_precisions.size(), 1u);
+  EXPECT_EQ(engine::serialize_engine(Engine::build_from_onnx(model, cached)->contents()),
+            engine::serialize_engine(engine->contents()));
+  cached.layer_precisions = {"x:bf16"};
+  testing::expect_error(ErrorCode::InvalidInput, [&] { Engine::build_from_onnx(model, cached); },
+                        {"x:bf16", "expected fp32 or fp16"});
+  cached.layer_precisions = {};
+  cached.calibrator = "kl";
+  cached.calibration_cache = "";
+  cached.calibration_graphs = {g0};
+  testing::expect_error(ErrorCode::InvalidInput, [&] { Engine::build_from_onnx(model, cached); }, {"kl"});
+}
+
+std::map<std::string, std::string> precisions_of(const engine::EngineContents& engine) {
+  std::map<std::string, std::string> precisions;
+  for (const auto& [layer, precision] : builder::layer_precisions(engine.model.graph)) precisions[layer] = precision;
+  return precisions;
+}
+
+runtime::PredictionAgreement against_fp32(const builder::Int8BuildResult& built, const engine::EngineContents& engine,
+                                          const runtime::TensorMap& inputs) {
+  return runtime::compare_predictions(runtime::run_engine(engine, inputs).outputs.at("out"),
+                                      runtime::run_engine(*built.fp32_engine, inputs).outputs.at("out"), "out");
 }
 
 // Each layer measured alone: with the entropy calibrator the second aggregation's input is clipped
 // from 37.4 to 13.9 and alone moves the logits by ~4 % of their range; a 2 % tolerance keeps that
-// layer in fp32, and the engine's error drops with it.
-TEST_F(Int8Cora, LayersPastTheToleranceStayFp32) {
+// layer in fp16 (alone in fp16 it moves them by far less), and the engine's error drops with it.
+TEST_F(Int8Cora, LayersPastTheToleranceStayFp16) {
   builder::Int8Calibration calibration = cora_calibration(quantization::Calibrator::Entropy);
   calibration.layer_tolerance = 0.02;
   const builder::Int8BuildResult built = builder::build_int8_engine(cora_import(), {}, calibration);
@@ -303,19 +360,83 @@ TEST_F(Int8Cora, LayersPastTheToleranceStayFp32) {
   std::set<std::string> kept;
   for (const builder::Int8LayerError& layer : built.layers) {
     EXPECT_GT(layer.max_abs_error, 0.0) << layer.layer;
-    EXPECT_EQ(layer.kept_fp32, layer.relative_error > 0.02) << layer.layer;
-    if (layer.kept_fp32) kept.insert(layer.layer);
+    EXPECT_EQ(layer.precision, layer.relative_error > 0.02 ? "fp16" : "int8") << layer.layer;
+    EXPECT_EQ(layer.fp16_relative_error.has_value(), layer.precision != "int8") << layer.layer;
+    if (layer.precision == "int8") continue;
+    kept.insert(layer.layer);
+    EXPECT_GT(*layer.fp16_relative_error, 0.0) << layer.layer;  // it did round to 16 bits
+    EXPECT_LT(*layer.fp16_relative_error, 0.002) << layer.layer;
   }
   ASSERT_EQ(kept.size(), 1u);
   const std::vector<std::string> int8 = builder::int8_layers(built.engine.model.graph);
   EXPECT_EQ(int8.size(), 3u);
   EXPECT_EQ(std::count(int8.begin(), int8.end(), *kept.begin()), 0);
+  EXPECT_EQ(precisions_of(built.engine).at(*kept.begin()), "fp16");
+  EXPECT_TRUE(has_op(built.engine.model.graph, "Cast"));  // into and out of the fp16 layer
   const runtime::TensorMap inputs = read_map(kCora / "g0.inputs.npz");
-  const runtime::PredictionAgreement agreement =
-      runtime::compare_predictions(runtime::run_engine(built.engine, inputs).outputs.at("out"),
-                                   runtime::run_engine(*built.fp32_engine, inputs).outputs.at("out"), "out");
+  const runtime::PredictionAgreement agreement = against_fp32(built, built.engine, inputs);
   EXPECT_LT(agreement.max_abs_error, 0.25);  // 1.31 with every layer in int8
   EXPECT_GE(agreement.argmax_agreement_percent(), 99.5);
+
+  // The engine file keeps the mixed engine: the same outputs after a round trip.
+  engine::write_engine_file(path("mixed.engine"), built.engine);
+  const engine::EngineContents loaded = engine::read_engine_file(path("mixed.engine"));
+  EXPECT_EQ(precisions_of(loaded), precisions_of(built.engine));
+  testing::expect_same_tensor(runtime::run_engine(loaded, inputs).outputs.at("out"),
+                              runtime::run_engine(built.engine, inputs).outputs.at("out"));
+}
+
+// A layer whose fp16 error is past the tolerance too stays fp32: with a tolerance below fp16's
+// rounding every layer does, and the engine computes what the fp32 one does.
+TEST_F(Int8Cora, LayersPastTheToleranceInFp16TooStayFp32) {
+  builder::Int8Calibration calibration = cora_calibration(quantization::Calibrator::Entropy);
+  calibration.layer_tolerance = 1e-7;
+  const builder::Int8BuildResult built = builder::build_int8_engine(cora_import(), {}, calibration);
+  ASSERT_EQ(built.layers.size(), 4u);
+  for (const builder::Int8LayerError& layer : built.layers) {
+    EXPECT_EQ(layer.precision, "fp32") << layer.layer;
+    ASSERT_TRUE(layer.fp16_relative_error.has_value()) << layer.layer;
+    EXPECT_GT(*layer.fp16_relative_error, 1e-7) << layer.layer;
+  }
+  for (const auto& [layer, precision] : precisions_of(built.engine)) EXPECT_EQ(precision, "fp32") << layer;
+  EXPECT_FALSE(builder::holds_int8(built.engine.model.graph));
+  EXPECT_LT(against_fp32(built, built.engine, read_map(kCora / "g0.inputs.npz")).max_abs_error, 1e-4);
+}
+
+// --layer-precision NAME:fp16 by hand, for an aggregation and for the Linear that reads the graph
+// input x (which a whole-engine --fp16 leaves in fp32, but which was asked for by name).
+TEST_F(Int8Cora, LayerPrecisionKeepsNamedLayersInFp16) {
+  const auto minmax = [] { return cora_calibration(quantization::Calibrator::MinMax); };
+  const builder::Int8BuildResult all = builder::build_int8_engine(cora_import(), {}, minmax());
+  std::string first_spmm, first_linear;
+  for (const ir::Node& node : all.engine.model.graph.nodes) {
+    if (node.op_type == "SpMM" && first_spmm.empty()) first_spmm = node.name;
+    if (node.op_type == "Linear" && first_linear.empty()) first_linear = node.name;
+  }
+  ASSERT_FALSE(first_spmm.empty());
+  ASSERT_FALSE(first_linear.empty());
+  builder::BuildOptions options;
+  options.int8_fp16_layers = {first_spmm, first_linear};
+  const builder::Int8BuildResult mixed = builder::build_int8_engine(cora_import(), options, minmax());
+  EXPECT_EQ(mixed.table.scales.size(), all.table.scales.size() - 1);  // the fp16 SpMM's input is not calibrated
+  const std::map<std::string, std::string> precisions = precisions_of(mixed.engine);
+  ASSERT_EQ(precisions.size(), 4u);
+  for (const auto& [layer, precision] : precisions)
+    EXPECT_EQ(precision, layer == first_spmm || layer == first_linear ? "fp16" : "int8") << layer;
+  const runtime::TensorMap inputs = read_map(kCora / "g0.inputs.npz");
+  // Within the bound minmax engines hold (docs/INT8.md), and not equal to fp32.
+  const runtime::PredictionAgreement agreement = against_fp32(mixed, mixed.engine, inputs);
+  EXPECT_GT(agreement.max_abs_error, 0.0);
+  EXPECT_LT(agreement.max_abs_error, 0.25);
+  EXPECT_GE(agreement.argmax_agreement_percent(), 99.0);
+  engine::write_engine_file(path("fp16.engine"), mixed.engine);
+  testing::expect_same_tensor(
+      runtime::run_engine(engine::read_engine_file(path("fp16.engine")), inputs).outputs.at("out"),
+      runtime::run_engine(mixed.engine, inputs).outputs.at("out"));
+  options.int8_fp16_layers = {"no_such_layer"};
+  testing::expect_error(ErrorCode::InvalidInput,
+                        [&] { builder::build_int8_engine(cora_import(), options, minmax()); },
+                        {"--layer-precision no_such_layer", "no SpMM or Linear node of that name", first_spmm});
 }
 
 TEST_F(Int8Cora, LayerPrecisionKeepsNamedLayersInFp32) {
@@ -336,6 +457,52 @@ TEST_F(Int8Cora, LayerPrecisionKeepsNamedLayersInFp32) {
   testing::expect_error(ErrorCode::InvalidInput,
                         [&] { builder::build_int8_engine(cora_import(), options, cora_calibration({})); },
                         {"--layer-precision no_such_layer", "no SpMM or Linear node of that name", first_spmm});
+}
+
+}  // namespace
+}  // namespace gnnrt
+
+namespace gnnrt {
+namespace {
+
+// CiteSeer's trained 3-layer GCN on its real graph (the fixture's g0 and labels.npz): for each
+// calibrator, and per row, INT8 test accuracy within 1 point of fp32 (issue 8's target). With the
+// entropy calibrator both the second and third aggregations stay fp16 (17 % and 38 % of the largest
+// logit alone in int8), with an int8 Linear between them: the casts out of and back into fp16.
+TEST(Int8CiteSeer, TestAccuracyWithinOnePointOfFp32) {
+  const std::filesystem::path dir = testing::fixtures_dir() / "gcn3_citeseer";
+  const auto import = [dir] { return onnx_import::import_onnx_file((dir / "torchscript" / "model.onnx").string()); };
+  const runtime::TensorMap inputs = read_map(dir / "g0.inputs.npz");
+  const runtime::TensorMap labels = read_map(dir / "labels.npz");
+  for (const bool per_row : {false, true})
+    for (quantization::Calibrator method :
+         {quantization::Calibrator::Entropy, quantization::Calibrator::MinMax, quantization::Calibrator::Percentile}) {
+      if (per_row && method != quantization::Calibrator::Entropy) continue;  // per row, the calibrator is unused
+      SCOPED_TRACE(cat(quantization::calibrator_name(method), per_row ? ", per row" : ""));
+      builder::Int8Calibration calibration;
+      calibration.graphs = {inputs};
+      calibration.graphs_source = "g0.inputs.npz";
+      calibration.calibrator.method = method;
+      builder::BuildOptions options;
+      options.int8_per_row = per_row;
+      const builder::Int8BuildResult built = builder::build_int8_engine(import, options, calibration);
+      if (method == quantization::Calibrator::Entropy && !per_row) {
+        size_t fp16 = 0;
+        for (const auto& [layer, precision] : builder::layer_precisions(built.engine.model.graph))
+          fp16 += precision == "fp16";
+        EXPECT_EQ(fp16, 2u);
+      }
+      const Tensor fp32 = runtime::run_engine(*built.fp32_engine, inputs).outputs.at("out");
+      const Tensor int8 = runtime::run_engine(built.engine, inputs).outputs.at("out");
+      const runtime::PredictionAgreement agreement = runtime::compare_predictions(int8, fp32, "out");
+      std::cout << "[ int8 ] CiteSeer, " << quantization::calibrator_name(method) << (per_row ? " per row" : "")
+                << ": " << agreement.describe() << "; test accuracy fp32 " << test_accuracy(fp32, labels)
+                << " %, int8 " << test_accuracy(int8, labels) << " %\n";
+      EXPECT_GT(agreement.max_abs_error, 0.0);
+      EXPECT_GE(agreement.argmax_agreement_percent(), 99.0);
+      EXPECT_NEAR(test_accuracy(int8, labels), test_accuracy(fp32, labels), 1.0);
+      EXPECT_GT(test_accuracy(fp32, labels), 60.0);  // the trained model, not noise
+    }
 }
 
 }  // namespace

@@ -39,23 +39,29 @@ struct BuildCommandOptions {
   Int8Flags int8;
 };
 
-// Each layer alone in int8 against fp32, and which ones stay fp32 (with the flags that keep them so
-// in a build from the cache alone, which measures nothing).
-void report_layer_errors(const builder::Int8BuildResult& built, double tolerance) {
-  std::string kept;
+// Each layer alone in int8 against fp32 and the precision it got (with the flags that make a build
+// from the cache alone, which measures nothing, the same engine); then every layer's precision.
+void report_layer_precisions(const builder::Int8BuildResult& built, double tolerance) {
+  std::string flags;
   for (const builder::Int8LayerError& layer : built.layers) {
     std::cout << "[build] INT8 layer " << layer.layer << " alone: max abs error " << std::setprecision(3)
               << std::scientific << layer.max_abs_error << std::fixed << std::setprecision(2) << " ("
               << 100.0 * layer.relative_error << " % of the largest output), argmax agreement "
-              << layer.argmax_agreement_percent << " % -> " << (layer.kept_fp32 ? "fp32" : "int8") << "\n";
-    if (layer.kept_fp32) kept += " --layer-precision " + layer.layer + ":fp32";
+              << layer.argmax_agreement_percent << " %";
+    if (layer.fp16_relative_error) std::cout << "; in fp16 alone " << 100.0 * *layer.fp16_relative_error << " %";
+    std::cout << " -> " << layer.precision << "\n";
+    if (layer.precision != "int8") flags += " --layer-precision " + layer.layer + ":" + layer.precision;
   }
   if (!built.layers.empty())
-    std::cout << "[build] INT8: " << (kept.empty() ? std::string("every layer stays int8")
-                                                   : "layers past the tolerance (" + cat(100.0 * tolerance) +
-                                                         " %) kept in fp32; to build the same from the cache alone, "
-                                                         "add" + kept)
+    std::cout << "[build] INT8: " << (flags.empty() ? std::string("every layer measured stays int8")
+                                                    : "layers past the tolerance (" + cat(100.0 * tolerance) +
+                                                          " %) kept in fp16 (fp32 where fp16 is past it too); to "
+                                                          "build the same from the cache alone, add" + flags)
               << "\n";
+  std::string all;
+  for (const auto& [layer, precision] : builder::layer_precisions(built.engine.model.graph))
+    all += (all.empty() ? "" : ", ") + layer + " " + precision;
+  std::cout << "[build] INT8 engine's layer precisions: " << all << "\n";
 }
 
 // --int8's report: the INT8 engine against the fp32 one on the calibration graphs, per output; with
@@ -128,7 +134,9 @@ int build_command(const BuildCommandOptions& options) {
     calibration.calibrator.percentile = int8.percentile;
     calibration.bind_options.allow_cast = int8.allow_cast;
     calibration.layer_tolerance = int8.layer_tolerance;
-    build_options.int8_float_layers = fp32_layers(int8.layer_precision);
+    const builder::LayerPrecisions layer_precisions = builder::parse_layer_precisions(int8.layer_precision);
+    build_options.int8_float_layers = layer_precisions.fp32;
+    build_options.int8_fp16_layers = layer_precisions.fp16;
     build_options.int8_per_row = int8.scales == "row";
     if (!int8.calib_data.empty()) {
       std::vector<std::string> input_names;
@@ -140,7 +148,7 @@ int build_command(const BuildCommandOptions& options) {
     if (!int8.calib_labels.empty() && calibration.graphs.empty())
       fail_input("--calib-labels labels the calibration graphs: give --calib-data too");
     builder::Int8BuildResult built = builder::build_int8_engine(import, build_options, calibration, &std::cout);
-    report_layer_errors(built, calibration.layer_tolerance);
+    report_layer_precisions(built, calibration.layer_tolerance);
     if (built.fp32_engine) report_int8_accuracy(built, calibration, options, import, build_options);
     engine = std::move(built.engine);
   } else {

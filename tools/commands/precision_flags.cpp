@@ -38,8 +38,8 @@ void add_int8_flags(CLI::App* command, Int8Flags& flags) {
   command->add_option("--percentile", flags.percentile, "--calibrator percentile: the percentage of |values| kept")
       ->capture_default_str();
   command->add_option("--layer-precision", flags.layer_precision,
-                      "--int8: NAME:fp32 keeps the SpMM or Linear node NAME (see --dump-ir) in fp32 (repeatable; "
-                      "like trtexec --layerPrecisions)");
+                      "--int8: NAME:fp16 or NAME:fp32 keeps the SpMM or Linear node NAME (see --dump-ir) in that "
+                      "precision instead of int8 (repeatable; like trtexec --layerPrecisions)");
   command->add_option("--int8-scales", flags.scales,
                       "--int8: the node features' scales: tensor (one per tensor, from calibration) or row (one "
                       "per node, computed as the features are quantised: more accurate, 4 bytes more per row)")
@@ -47,8 +47,8 @@ void add_int8_flags(CLI::App* command, Int8Flags& flags) {
       ->capture_default_str();
   command->add_option("--int8-layer-tolerance", flags.layer_tolerance,
                       "--int8 with --calib-data: a layer that alone in int8 moves the outputs by more than this "
-                      "fraction of their largest fp32 magnitude stays fp32 (reported); negative: keep every layer "
-                      "int8")
+                      "fraction of their largest fp32 magnitude stays fp16 (fp32 if fp16 does not pass either; "
+                      "reported); negative: keep every layer int8")
       ->capture_default_str();
   command->add_option("--calib-labels", flags.calib_labels,
                       "--int8: labels .npz (y and test_mask, as gnnrt accuracy reads) for the first calibration "
@@ -57,23 +57,6 @@ void add_int8_flags(CLI::App* command, Int8Flags& flags) {
   command->add_flag("--allow-cast", flags.allow_cast,
                     "--int8: convert calibration inputs of a customary other dtype (uint8 or float64 x, int32 "
                     "edge_index) instead of refusing them");
-}
-
-std::set<std::string> fp32_layers(const std::vector<std::string>& layer_precision) {
-  std::set<std::string> layers;
-  for (const std::string& entry : layer_precision) {
-    const size_t colon = entry.rfind(':');
-    if (colon == std::string::npos || colon == 0)
-      fail_input("--layer-precision ", entry, ": expected NAME:fp32");
-    const std::string precision = entry.substr(colon + 1);
-    if (precision == "fp16" || precision == "bf16")
-      fail_input("--layer-precision ", entry, ": mixing ", precision, " layers into an INT8 engine is not supported "
-                 "yet; keep the layer in fp32 with ", entry.substr(0, colon), ":fp32");
-    if (precision != "fp32")
-      fail_input("--layer-precision ", entry, ": precision '", precision, "', expected fp32 (int8 is the default)");
-    layers.insert(entry.substr(0, colon));
-  }
-  return layers;
 }
 
 }  // namespace gnnrt::cli

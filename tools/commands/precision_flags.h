@@ -26,7 +26,7 @@ struct Int8Flags {
   std::string calib_cache;                   // --calib-cache file
   std::string calibrator = "entropy";        // --calibrator
   double percentile = 99.99;                 // --percentile
-  std::vector<std::string> layer_precision;  // --layer-precision NAME:fp32 (repeatable)
+  std::vector<std::string> layer_precision;  // --layer-precision NAME:fp32|fp16 (repeatable)
   std::string calib_labels;                  // --calib-labels labels.npz: accuracies in the report
   std::string label_key = "y", mask_key = "test_mask";
   bool allow_cast = false;                   // --allow-cast for the calibration graphs
@@ -37,7 +37,5 @@ struct Int8Flags {
 // Adds --int8 and its calibration flags; --int8 excludes `exclusive` (--fp16, --bf16).
 void add_int8_flags(CLI::App* command, Int8Flags& flags);
 
-// The layers --layer-precision keeps in fp32; fails (InvalidInput) on another form or precision.
-std::set<std::string> fp32_layers(const std::vector<std::string>& layer_precision);
 
 }  // namespace gnnrt::cli
