@@ -41,6 +41,7 @@ struct BuildConfig {
   std::string calibrator = "entropy";  // entropy, minmax or percentile (--calibrator)
   double percentile = 99.99;           // --percentile
   double int8_layer_tolerance = 0.05;  // --int8-layer-tolerance: past it a layer stays fp16 (< 0: none)
+  double int8_layer_max_flips = 0.5;   // --int8-layer-max-flips, percent of predictions (< 0: not checked)
   std::vector<std::string> layer_precisions;  // "NAME:fp16" / "NAME:fp32" (--layer-precision)
   bool int8_per_row = false;                  // --int8-scales row
 };

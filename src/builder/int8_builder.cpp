@@ -150,8 +150,8 @@ Int8BuildResult build_int8_engine(const std::function<ir::Model()>& import, Buil
     result.engine = build_engine(import(), options, log);
     return result;
   }
-  // Each layer alone in int8, measured; those past the tolerance stay fp16, or fp32 if fp16 alone
-  // is past it too.
+  // Each layer alone in int8, measured; those past the tolerance (output error or flipped
+  // predictions) stay fp16, or fp32 if fp16 alone is past it too.
   const std::vector<std::string> layers = int8_layers(build_engine(import(), options).model.graph);
   const Fp32Reference reference = run_reference(*result.fp32_engine, calibration);
   BuildOptions chosen = options;  // what the measurements choose; `alone` starts from the user's choice
@@ -160,10 +160,16 @@ Int8BuildResult build_int8_engine(const std::function<ir::Model()>& import, Buil
     for (const std::string& other : layers)
       if (other != layer) alone.int8_float_layers.insert(other);
     Int8LayerError error = measure(layer, build_engine(import(), alone), reference, calibration);
-    if (error.relative_error > calibration.layer_tolerance) {
+    const auto passes = [&](double relative_error, double agreement_percent) {
+      return relative_error <= calibration.layer_tolerance &&
+             (calibration.layer_max_flips_percent < 0 || 100.0 - agreement_percent <= calibration.layer_max_flips_percent);
+    };
+    if (!passes(error.relative_error, error.argmax_agreement_percent)) {
       alone.int8_fp16_layers.insert(layer);
-      error.fp16_relative_error = measure(layer, build_engine(import(), alone), reference, calibration).relative_error;
-      error.precision = *error.fp16_relative_error > calibration.layer_tolerance ? "fp32" : "fp16";
+      const Int8LayerError in_fp16 = measure(layer, build_engine(import(), alone), reference, calibration);
+      error.fp16_relative_error = in_fp16.relative_error;
+      error.fp16_argmax_agreement_percent = in_fp16.argmax_agreement_percent;
+      error.precision = passes(in_fp16.relative_error, in_fp16.argmax_agreement_percent) ? "fp16" : "fp32";
       (error.precision == "fp16" ? chosen.int8_fp16_layers : chosen.int8_float_layers).insert(layer);
     }
     result.layers.push_back(error);

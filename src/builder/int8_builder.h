@@ -34,6 +34,10 @@ struct Int8Calibration {
   // < 0: no automatic choice (every layer not named in BuildOptions::int8_float_layers or
   // int8_fp16_layers is int8).
   double layer_tolerance = 0.05;
+  // Most top predictions (argmax over each output row) a layer alone in int8 may change, in percent
+  // of the rows: a layer can move the outputs little and still flip many close calls; < 0: not
+  // checked. Applies with layer_tolerance >= 0.
+  double layer_max_flips_percent = 0.5;
 };
 
 // One quantised layer measured alone (only it in int8) against fp32 on the calibration graphs.
@@ -42,9 +46,11 @@ struct Int8LayerError {
   double max_abs_error = 0;
   double relative_error = 0;  // max_abs_error / the fp32 outputs' largest magnitude
   double argmax_agreement_percent = 100;
-  // "int8"; "fp16" when relative_error > tolerance; "fp32" when fp16_relative_error is past it too.
+  // "int8"; "fp16" when relative_error > tolerance or it flips more than layer_max_flips_percent of
+  // the predictions; "fp32" when fp16 alone fails the same test.
   std::string precision = "int8";
-  std::optional<double> fp16_relative_error;  // measured for the layers past the tolerance in int8
+  std::optional<double> fp16_relative_error;  // measured for the layers that fail in int8
+  std::optional<double> fp16_argmax_agreement_percent;
 };
 
 struct Int8BuildResult {

@@ -42,6 +42,7 @@ std::shared_ptr<Engine> Engine::build_from_onnx(const std::string& onnx_path, co
       quantization::check_percentile(config.percentile);
     calibration.calibrator.percentile = config.percentile;
     calibration.layer_tolerance = config.int8_layer_tolerance;
+    calibration.layer_max_flips_percent = config.int8_layer_max_flips;
     const builder::LayerPrecisions layers = builder::parse_layer_precisions(config.layer_precisions);
     options.int8_float_layers = layers.fp32;
     options.int8_fp16_layers = layers.fp16;

@@ -41,21 +41,24 @@ struct BuildCommandOptions {
 
 // Each layer alone in int8 against fp32 and the precision it got (with the flags that make a build
 // from the cache alone, which measures nothing, the same engine); then every layer's precision.
-void report_layer_precisions(const builder::Int8BuildResult& built, double tolerance) {
+void report_layer_precisions(const builder::Int8BuildResult& built, double tolerance, double max_flips) {
   std::string flags;
   for (const builder::Int8LayerError& layer : built.layers) {
     std::cout << "[build] INT8 layer " << layer.layer << " alone: max abs error " << std::setprecision(3)
               << std::scientific << layer.max_abs_error << std::fixed << std::setprecision(2) << " ("
               << 100.0 * layer.relative_error << " % of the largest output), argmax agreement "
               << layer.argmax_agreement_percent << " %";
-    if (layer.fp16_relative_error) std::cout << "; in fp16 alone " << 100.0 * *layer.fp16_relative_error << " %";
+    if (layer.fp16_relative_error)
+      std::cout << "; in fp16 alone " << 100.0 * *layer.fp16_relative_error << " %, argmax agreement "
+                << layer.fp16_argmax_agreement_percent.value_or(100.0) << " %";
     std::cout << " -> " << layer.precision << "\n";
     if (layer.precision != "int8") flags += " --layer-precision " + layer.layer + ":" + layer.precision;
   }
   if (!built.layers.empty())
     std::cout << "[build] INT8: " << (flags.empty() ? std::string("every layer measured stays int8")
                                                     : "layers past the tolerance (" + cat(100.0 * tolerance) +
-                                                          " %) kept in fp16 (fp32 where fp16 is past it too); to "
+                                                          " % of the largest output, or flipping more than " +
+                                                          cat(max_flips) + " % of the predictions) kept in fp16 (fp32 where fp16 is past it too); to "
                                                           "build the same from the cache alone, add" + flags)
               << "\n";
   std::string all;
@@ -134,6 +137,7 @@ int build_command(const BuildCommandOptions& options) {
     calibration.calibrator.percentile = int8.percentile;
     calibration.bind_options.allow_cast = int8.allow_cast;
     calibration.layer_tolerance = int8.layer_tolerance;
+    calibration.layer_max_flips_percent = int8.layer_max_flips;
     const builder::LayerPrecisions layer_precisions = builder::parse_layer_precisions(int8.layer_precision);
     build_options.int8_float_layers = layer_precisions.fp32;
     build_options.int8_fp16_layers = layer_precisions.fp16;
@@ -148,7 +152,7 @@ int build_command(const BuildCommandOptions& options) {
     if (!int8.calib_labels.empty() && calibration.graphs.empty())
       fail_input("--calib-labels labels the calibration graphs: give --calib-data too");
     builder::Int8BuildResult built = builder::build_int8_engine(import, build_options, calibration, &std::cout);
-    report_layer_precisions(built, calibration.layer_tolerance);
+    report_layer_precisions(built, calibration.layer_tolerance, calibration.layer_max_flips_percent);
     if (built.fp32_engine) report_int8_accuracy(built, calibration, options, import, build_options);
     engine = std::move(built.engine);
   } else {

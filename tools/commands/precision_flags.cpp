@@ -50,6 +50,11 @@ void add_int8_flags(CLI::App* command, Int8Flags& flags) {
                       "fraction of their largest fp32 magnitude stays fp16 (fp32 if fp16 does not pass either; "
                       "reported); negative: keep every layer int8")
       ->capture_default_str();
+  command->add_option("--int8-layer-max-flips", flags.layer_max_flips,
+                      "--int8 with --calib-data: a layer that alone in int8 changes the top prediction (argmax) of "
+                      "more than this percentage of the output rows stays fp16, as past --int8-layer-tolerance; "
+                      "negative: not checked")
+      ->capture_default_str();
   command->add_option("--calib-labels", flags.calib_labels,
                       "--int8: labels .npz (y and test_mask, as gnnrt accuracy reads) for the first calibration "
                       "graph: the report adds test accuracy at fp32, fp16 and int8")

@@ -31,6 +31,7 @@ struct Int8Flags {
   std::string label_key = "y", mask_key = "test_mask";
   bool allow_cast = false;                   // --allow-cast for the calibration graphs
   double layer_tolerance = 0.05;             // --int8-layer-tolerance
+  double layer_max_flips = 0.5;              // --int8-layer-max-flips (percent)
   std::string scales = "tensor";             // --int8-scales tensor|row
 };
 
