@@ -362,7 +362,8 @@ def bench_gnnrt(args, folder, model_path, graph_path, device, precision, plan):
         # graph itself, entropy calibrator) and saves the engine that bench then times.
         engine_path = os.path.join(folder, f"gnnrt-{tag}.engine")
         _, error = run_gnnrt(args, ["build", "--device", device, "--onnx", model_path, "--save", engine_path, "--int8",
-                                    "--calib-data", graph_path, "--calib-cache", os.path.join(folder, "int8.cache")])
+                                    "--calib-data", graph_path, "--calib-cache", os.path.join(folder, "int8.cache"),
+                                    *args.int8_flags.split()])
         if error:
             return dict(error=error), None
         model = ["--engine", engine_path]
@@ -1299,6 +1300,9 @@ def main():
                         help="gnnrt.compile(..., cuda_graphs=True): replay repeated calls as CUDA graphs")
     parser.add_argument("--precisions", default="fp32,fp16",
                         help="fp32, plus fp16 (torch CSR and gnnrt) and/or int8 (gnnrt: build --int8, then bench)")
+    parser.add_argument("--int8-flags", default="",
+                        help="more gnnrt build flags for the int8 rows, e.g. '--int8-layer-tolerance -1' (every "
+                             "layer int8, no per-layer measurement: quicker builds of the largest graphs)")
     parser.add_argument("--warmup", type=int, help="warm-up calls per method (default: per workload)")
     parser.add_argument("--iterations", type=int, help="timed calls per method (default: per workload)")
     parser.add_argument("--cold-iterations", type=int, help="gnnrt's cold, copy and end-to-end calls")

@@ -86,10 +86,7 @@ engine::EngineContents build_engine(ir::Model model, const BuildOptions& options
   if (options.precision != "fp32" && options.precision != "fp16" && options.precision != "bf16" &&
       options.precision != "int8")
     fail_input("precision '", options.precision, "': expected fp32, fp16, bf16 or int8");
-  if (options.precision == "int8" && options.device != "cpu")
-    fail_input("--int8: INT8 engines are CPU-only in this build (the CUDA backend has no int8 kernels yet); "
-               "build with --device cpu, or use --fp16 on CUDA");
-  if (options.device == "cuda" && options.pad_feature_width)
+  if ((options.device == "cuda" || options.layout_for_cuda) && options.pad_feature_width)
     run_target_pass(std::make_unique<passes::FeatureWidthPadding>(), "feature widths for 16-byte loads");
   if (options.precision == "int8") {
     passes::Int8LoweringOptions int8;
@@ -145,9 +142,6 @@ bool holds_int8(const ir::Graph& graph) {
 }
 
 void check_engine_runs_here(const engine::EngineContents& engine, const std::string& device, const std::string& what) {
-  if (device == "cuda" && holds_int8(engine.model.graph))
-    fail_input(what, ": an INT8 engine runs on the CPU only in this build (the CUDA backend has no int8 kernels yet); "
-               "run it with --device cpu");
   if (engine.target.device != device)
     fail_input(what, ": the engine was built for ", engine.target.device, ", not for ", device,
                "; run it with --device ", engine.target.device, " or rebuild it with gnnrt build --device ", device);

@@ -22,7 +22,7 @@ struct BuildOptions {
   bool verbose_passes = false;               // log what each pass did (to the build log)
   // "fp32", or "fp16"/"bf16" (trtexec's --fp16/--bf16): node features are stored in 16 bits between
   // the first linear layer and the outputs, with fp32 accumulation in every SpMM and GEMM.
-  // "int8" (--int8, CPU only): SpMM feature inputs and Linear weights in int8
+  // "int8" (--int8): SpMM feature inputs and Linear weights in int8
   // (passes/int8_lowering.h), with the scales below from calibration (quantization/calibration.h).
   std::string precision = "fp32";
   std::map<std::string, float> int8_scales;   // SpMM feature input -> scale
@@ -36,6 +36,9 @@ struct BuildOptions {
   // CUDA engines: pad odd feature widths between a Linear and its SpMMs to a multiple of 8, so
   // that rows are gathered in 16-byte units (passes/feature_width_padding.h).
   bool pad_feature_width = true;
+  // A CPU engine that stands in for a CUDA one (INT8 calibration and per-layer measurement of a
+  // CUDA build): the CUDA layout passes run too, so its values have the CUDA engine's names.
+  bool layout_for_cuda = false;
   std::string timing_cache_path;  // empty: measurements are not kept
 };
 
@@ -43,8 +46,7 @@ struct BuildOptions {
 engine::EngineContents build_engine(ir::Model model, const BuildOptions& options, std::ostream* log = nullptr);
 
 // Fails (InvalidInput) unless the engine can run on `device` here: a CUDA engine needs a GPU of
-// the compute capability it was built for; a CPU engine runs on the CPU; an INT8 engine runs only
-// on the CPU in this build.
+// the compute capability it was built for; a CPU engine runs on the CPU.
 // Whether the graph holds int8 values (an engine built with --int8).
 bool holds_int8(const ir::Graph& graph);
 

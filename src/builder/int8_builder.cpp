@@ -104,6 +104,19 @@ LayerPrecisions parse_layer_precisions(const std::vector<std::string>& layer_pre
   return layers;
 }
 
+void apply_int8_choices(const Int8Choices& choices, BuildOptions& options, Int8Calibration& calibration) {
+  calibration.calibrator.method = quantization::parse_calibrator(choices.calibrator, choices.calibrator_setting);
+  if (calibration.calibrator.method == quantization::Calibrator::Percentile)
+    quantization::check_percentile(choices.percentile);
+  calibration.calibrator.percentile = choices.percentile;
+  calibration.layer_tolerance = choices.layer_tolerance;
+  calibration.layer_max_flips_percent = choices.layer_max_flips_percent;
+  const LayerPrecisions layers = parse_layer_precisions(choices.layer_precisions);
+  options.int8_float_layers = layers.fp32;
+  options.int8_fp16_layers = layers.fp16;
+  options.int8_per_row = choices.per_row;
+}
+
 Int8BuildResult build_int8_engine(const std::function<ir::Model()>& import, BuildOptions options,
                                   const Int8Calibration& calibration, std::ostream* log) {
   const bool cache_exists = !calibration.cache_path.empty() && std::filesystem::exists(calibration.cache_path);
@@ -114,12 +127,14 @@ Int8BuildResult build_int8_engine(const std::function<ir::Model()>& import, Buil
     fail_input("--int8 needs calibration: give --calib-data graphs.npz (graphs to calibrate on, as gnnrt run's "
                "--inputs) or --calib-cache FILE (the cache of an earlier calibration)");
   }
-  if (options.device != "cpu")
-    fail_input("--int8: INT8 engines are CPU-only in this build (the CUDA backend has no int8 kernels yet); "
-               "build with --device cpu, or use --fp16 on CUDA");
+  // Calibration and the per-layer measurements run CPU engines (the reference backend); for a CUDA
+  // build they are laid out as the CUDA engine is, so the scales and layer names carry over.
+  BuildOptions on_cpu = options;
+  on_cpu.device = "cpu";
+  on_cpu.layout_for_cuda = options.device == "cuda";
   Int8BuildResult result;
   if (!calibration.graphs.empty()) {
-    BuildOptions fp32 = options;
+    BuildOptions fp32 = on_cpu;
     fp32.precision = "fp32";
     if (log) *log << "[build] INT8: building the fp32 engine to calibrate and compare with\n";
     result.fp32_engine = build_engine(import(), fp32, nullptr);
@@ -142,21 +157,23 @@ Int8BuildResult build_int8_engine(const std::function<ir::Model()>& import, Buil
       if (log) *log << "[build] INT8: wrote the calibration cache " << calibration.cache_path << "\n";
     }
   }
-  options.precision = "int8";
-  options.int8_scales = result.table.scales;
-  options.int8_scales_source = result.from_cache ? cat("the calibration cache '", calibration.cache_path, "'")
+  for (BuildOptions* each : {&options, &on_cpu}) {
+    each->precision = "int8";
+    each->int8_scales = result.table.scales;
+    each->int8_scales_source = result.from_cache ? cat("the calibration cache '", calibration.cache_path, "'")
                                                  : cat("the calibration on ", calibration.graphs_source);
+  }
   if (!result.fp32_engine || calibration.layer_tolerance < 0) {
     result.engine = build_engine(import(), options, log);
     return result;
   }
   // Each layer alone in int8, measured; those past the tolerance (output error or flipped
   // predictions) stay fp16, or fp32 if fp16 alone is past it too.
-  const std::vector<std::string> layers = int8_layers(build_engine(import(), options).model.graph);
+  const std::vector<std::string> layers = int8_layers(build_engine(import(), on_cpu).model.graph);
   const Fp32Reference reference = run_reference(*result.fp32_engine, calibration);
   BuildOptions chosen = options;  // what the measurements choose; `alone` starts from the user's choice
   for (const std::string& layer : layers) {
-    BuildOptions alone = options;
+    BuildOptions alone = on_cpu;
     for (const std::string& other : layers)
       if (other != layer) alone.int8_float_layers.insert(other);
     Int8LayerError error = measure(layer, build_engine(import(), alone), reference, calibration);

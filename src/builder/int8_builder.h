@@ -75,6 +75,19 @@ struct LayerPrecisions {
 };
 LayerPrecisions parse_layer_precisions(const std::vector<std::string>& layer_precision);
 
+// The INT8 choices gnnrt build's flags and BuildConfig's fields both make, as they come from the
+// user; apply_int8_choices checks them and sets them on the build options and the calibration.
+struct Int8Choices {
+  std::string calibrator = "entropy";  // entropy, minmax or percentile
+  std::string calibrator_setting;      // how messages name it: "--calibrator", "BuildConfig::calibrator"
+  double percentile = 99.99;
+  double layer_tolerance = 0.05;
+  double layer_max_flips_percent = 0.5;
+  std::vector<std::string> layer_precisions;  // NAME:fp32 / NAME:fp16
+  bool per_row = false;                       // per-row feature scales
+};
+void apply_int8_choices(const Int8Choices& choices, BuildOptions& options, Int8Calibration& calibration);
+
 // `import` returns the model afresh for each build. `options.precision` is set here. Fails
 // (InvalidInput) without graphs and without an existing cache, and on a cache that does not match
 // the model.

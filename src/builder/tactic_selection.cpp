@@ -57,10 +57,12 @@ struct SpmmShape {
   int64_t rows = 0, cols = 0, width = 0, edges = 0;
   DType dtype = DType::Float32;
   bool values = false, row_scale = false, col_scale = false, bias = false, relu = false;
+  bool x_row_scale = false;  // an int8 X with per-row scales
 
   std::string key() const {
     return cat("SpMM ", dtype_name(dtype), " N=", rows, " M=", cols, " E=", edges, " F=", width, values ? " values" : "",
-               row_scale ? " row_scale" : "", col_scale ? " col_scale" : "", bias ? " bias" : "", relu ? " relu" : "");
+               row_scale ? " row_scale" : "", col_scale ? " col_scale" : "", bias ? " bias" : "", relu ? " relu" : "",
+               x_row_scale ? " x_row_scale" : "");
   }
 };
 
@@ -86,6 +88,7 @@ std::optional<SpmmShape> spmm_shape(const ir::Graph& graph, const ir::Node& node
   shape.row_scale = node.has_input(kRowScale);
   shape.col_scale = node.has_input(kColScale);
   shape.bias = node.has_input(kBias);
+  shape.x_row_scale = node.has_input(kXRowScale);
   shape.relu = node.attr_string("activation", "none") == "relu";
   return shape;
 }
@@ -140,11 +143,13 @@ TimingEntry time_on_device(const SpmmShape& shape) {
   GNNRT_CUDA_CHECK(cudaMemcpy(row_ptr_device.raw(), row_ptr.data(), row_ptr_device.nbytes(), cudaMemcpyHostToDevice));
   GNNRT_CUDA_CHECK(cudaMemcpy(col_device.raw(), col.data(), col_device.nbytes(), cudaMemcpyHostToDevice));
   const Tensor x = device_filled(shape.dtype, {shape.cols, shape.width});
-  const Tensor y = cuda::allocate_device_tensor(shape.dtype, {shape.rows, shape.width});
+  const DType y_dtype = shape.dtype == DType::Int8 ? DType::Float32 : shape.dtype;  // int8 X: float32 Y
+  const Tensor y = cuda::allocate_device_tensor(y_dtype, {shape.rows, shape.width});
   const Tensor values = device_filled(DType::Float32, {shape.values ? shape.edges : 0});
   const Tensor row_scale = device_filled(DType::Float32, {shape.row_scale ? shape.rows : 0});
   const Tensor col_scale = device_filled(DType::Float32, {shape.col_scale ? shape.cols : 0});
   const Tensor bias = device_filled(DType::Float32, {shape.bias ? shape.width : 0});
+  const Tensor x_row_scale = device_filled(DType::Float32, {shape.x_row_scale ? shape.cols : 0});
   Tensor errors = cuda::allocate_device_tensor(DType::UInt8, {static_cast<int64_t>(sizeof(cuda::DeviceErrorRecord))});
   GNNRT_CUDA_CHECK(cudaMemset(errors.raw(), 0, errors.nbytes()));
 
@@ -157,6 +162,7 @@ TimingEntry time_on_device(const SpmmShape& shape) {
   problem.row_scale = shape.row_scale ? static_cast<const float*>(row_scale.raw()) : nullptr;
   problem.col_scale = shape.col_scale ? static_cast<const float*>(col_scale.raw()) : nullptr;
   problem.bias = shape.bias ? static_cast<const float*>(bias.raw()) : nullptr;
+  problem.x_row_scale = shape.x_row_scale ? static_cast<const float*>(x_row_scale.raw()) : nullptr;
   problem.y = const_cast<void*>(y.raw());
   problem.num_rows = shape.rows;
   problem.num_cols = shape.cols;

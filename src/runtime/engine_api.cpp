@@ -37,16 +37,10 @@ std::shared_ptr<Engine> Engine::build_from_onnx(const std::string& onnx_path, co
     calibration.graphs = config.calibration_graphs;
     calibration.graphs_source = cat("BuildConfig::calibration_graphs (", config.calibration_graphs.size(), ")");
     calibration.cache_path = config.calibration_cache;
-    calibration.calibrator.method = quantization::parse_calibrator(config.calibrator, "BuildConfig::calibrator");
-    if (calibration.calibrator.method == quantization::Calibrator::Percentile)
-      quantization::check_percentile(config.percentile);
-    calibration.calibrator.percentile = config.percentile;
-    calibration.layer_tolerance = config.int8_layer_tolerance;
-    calibration.layer_max_flips_percent = config.int8_layer_max_flips;
-    const builder::LayerPrecisions layers = builder::parse_layer_precisions(config.layer_precisions);
-    options.int8_float_layers = layers.fp32;
-    options.int8_fp16_layers = layers.fp16;
-    options.int8_per_row = config.int8_per_row;
+    builder::apply_int8_choices({config.calibrator, "BuildConfig::calibrator", config.percentile,
+                                 config.int8_layer_tolerance, config.int8_layer_max_flips, config.layer_precisions,
+                                 config.int8_per_row},
+                                options, calibration);
     auto contents = std::make_unique<engine::EngineContents>(
         builder::build_int8_engine(import, options, calibration).engine);
     return std::shared_ptr<Engine>(new Engine(std::move(contents)));

@@ -105,9 +105,7 @@ void report_int8_accuracy(const builder::Int8BuildResult& built, const builder::
 
 int build_command(const BuildCommandOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  // INT8 engines are CPU-only in this build: auto picks the CPU for them.
   const std::string device = options.device != "auto" ? options.device
-                             : options.int8.enabled   ? "cpu"
                              : runtime::cuda_usable() ? "cuda"
                                                       : "cpu";
   std::cout << "[build] importing " << options.onnx_path << "\n";
@@ -131,17 +129,10 @@ int build_command(const BuildCommandOptions& options) {
   if (int8.enabled) {
     builder::Int8Calibration calibration;
     calibration.cache_path = int8.calib_cache;
-    calibration.calibrator.method = quantization::parse_calibrator(int8.calibrator, "--calibrator");
-    if (calibration.calibrator.method == quantization::Calibrator::Percentile)
-      quantization::check_percentile(int8.percentile);
-    calibration.calibrator.percentile = int8.percentile;
     calibration.bind_options.allow_cast = int8.allow_cast;
-    calibration.layer_tolerance = int8.layer_tolerance;
-    calibration.layer_max_flips_percent = int8.layer_max_flips;
-    const builder::LayerPrecisions layer_precisions = builder::parse_layer_precisions(int8.layer_precision);
-    build_options.int8_float_layers = layer_precisions.fp32;
-    build_options.int8_fp16_layers = layer_precisions.fp16;
-    build_options.int8_per_row = int8.scales == "row";
+    builder::apply_int8_choices({int8.calibrator, "--calibrator", int8.percentile, int8.layer_tolerance,
+                                 int8.layer_max_flips, int8.layer_precision, int8.scales == "row"},
+                                build_options, calibration);
     if (!int8.calib_data.empty()) {
       std::vector<std::string> input_names;
       for (const ir::ValueInfo& input : import().graph.inputs) input_names.push_back(input.name);
@@ -180,7 +171,7 @@ void add_build_command(CLI::App& app, int& exit_code) {
   command->add_option("--onnx", options->onnx_path, "ONNX model exported from PyG")->required()->check(CLI::ExistingFile);
   command->add_option("--save", options->engine_path, "Engine file to write")->required();
   command->add_option("--device", options->device,
-                      "cuda, cpu, or auto (cuda when a usable GPU is present; the CPU for --int8)")
+                      "cuda, cpu, or auto (cuda when a usable GPU is present)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
   builder::ProfileRequest& p = options->profile;

@@ -35,6 +35,7 @@ const CudaKernelRegistry& cuda_kernel_registry() {
     register_cuda_linear_algebra_kernels(r);
     register_cuda_fused_linear_kernels(r);
     register_cuda_sparse_kernels(r);
+    register_cuda_quantize_kernels(r);
     return r;
   }();
   return registry;

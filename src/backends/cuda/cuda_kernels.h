@@ -70,5 +70,6 @@ void register_cuda_index_kernels(CudaKernelRegistry& registry);         // index
 void register_cuda_linear_algebra_kernels(CudaKernelRegistry& registry); // linear_algebra_ops.cpp (cuBLAS)
 void register_cuda_fused_linear_kernels(CudaKernelRegistry& registry);  // fused_linear_ops.cpp (gnnrt Linear, cuBLASLt)
 void register_cuda_sparse_kernels(CudaKernelRegistry& registry);         // sparse_ops.cpp (CsrFromCoo, SpMM)
+void register_cuda_quantize_kernels(CudaKernelRegistry& registry);       // quantize_ops.cpp (QuantizeInt8)
 
 }  // namespace gnnrt::cuda

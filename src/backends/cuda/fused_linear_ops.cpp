@@ -3,6 +3,12 @@
 // float32). Row-major Y = X W is handed to column-major cuBLASLt as Y^T = W^T X^T over the same
 // memory, so the per-feature bias is the per-row bias cuBLASLt's epilogue applies. When cuBLASLt
 // offers no algorithm for a shape, cublasGemmEx and a separate epilogue pass do the same.
+// An int8 W (INT8 engines) is dequantised per output column into fp32 scratch first, as the CPU
+// reference does: W is small (K x N) beside the rows it multiplies, and X stays float32. That
+// product runs on TF32 tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32, as TensorRT runs fp32 layers by
+// default): W carries 8 bits, and TF32's 10-bit mantissa of X is finer than the int8 steps the
+// output is quantised to next; a layer that must be IEEE fp32 is kept out of int8 with
+// --layer-precision NAME:fp32.
 #include <cublasLt.h>
 
 #include <map>
@@ -13,6 +19,7 @@
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/launch/fused_linear.cuh"
+#include "backends/cuda/launch/quantize.cuh"
 #include "backends/cuda/op_helpers.h"
 #include "backends/op_shapes/fused_linear.h"
 
@@ -49,6 +56,8 @@ struct LtDescriptors {
   }
 };
 
+cublasComputeType_t compute_type(bool tf32) { return tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F; }
+
 cublasLtEpilogue_t epilogue_for(bool bias, bool relu) {
   if (bias) return relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
   return relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT;
@@ -70,9 +79,11 @@ struct LtPlanKey {
   DType dtype;
   int64_t rows, inner, width;
   bool bias, relu;
+  bool tf32;  // CUBLAS_COMPUTE_32F_FAST_TF32 (int8 weights), else CUBLAS_COMPUTE_32F
   bool operator<(const LtPlanKey& other) const {
-    return std::tie(handle, dtype, rows, inner, width, bias, relu) <
-           std::tie(other.handle, other.dtype, other.rows, other.inner, other.width, other.bias, other.relu);
+    return std::tie(handle, dtype, rows, inner, width, bias, relu, tf32) <
+           std::tie(other.handle, other.dtype, other.rows, other.inner, other.width, other.bias, other.relu,
+                    other.tf32);
   }
 };
 
@@ -82,7 +93,7 @@ std::shared_ptr<LtPlan> make_plan(const LtPlanKey& key) {
   const cudaDataType_t type = cuda_data_type(key.dtype);
   const auto rows = static_cast<uint64_t>(key.rows), inner = static_cast<uint64_t>(key.inner),
              width = static_cast<uint64_t>(key.width);
-  GNNRT_CUBLAS_CHECK(cublasLtMatmulDescCreate(&d.operation, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  GNNRT_CUBLAS_CHECK(cublasLtMatmulDescCreate(&d.operation, compute_type(key.tf32), CUDA_R_32F));
   const cublasLtEpilogue_t epilogue = epilogue_for(key.bias, key.relu);
   GNNRT_CUBLAS_CHECK(
       cublasLtMatmulDescSetAttribute(d.operation, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)));
@@ -119,7 +130,7 @@ std::shared_ptr<LtPlan> find_plan(const LtPlanKey& key) {
 bool lt_matmul(const LinearLayout& layout, DType dtype, const void* x, const void* w, const void* bias, void* y,
                CudaKernelContext& context) {
   const LtPlanKey key{context.cublaslt, dtype, layout.rows, layout.inner, layout.width, bias != nullptr,
-                      layout.activation == SpmmActivation::Relu};
+                      layout.activation == SpmmActivation::Relu, layout.int8_weight};
   const std::shared_ptr<LtPlan> plan = find_plan(key);
   if (!plan->usable) return false;
   LtDescriptors& d = plan->descriptors;
@@ -140,7 +151,7 @@ void gemm_ex_then_epilogue(const LinearLayout& layout, DType dtype, const void* 
   const float alpha = 1.0f, beta = 0.0f;
   GNNRT_CUBLAS_CHECK(cublasGemmEx_64(context.cublas, CUBLAS_OP_N, CUBLAS_OP_N, layout.width, layout.rows, layout.inner,
                                      &alpha, w, type, layout.width, x, type, layout.inner, &beta, y, type,
-                                     layout.width, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+                                     layout.width, compute_type(layout.int8_weight), CUBLAS_GEMM_DEFAULT));
   if (bias || layout.activation == SpmmActivation::Relu)
     launch_bias_activation(dtype, y, bias, layout.rows, layout.width, layout.activation == SpmmActivation::Relu,
                            context.stream);
@@ -150,12 +161,19 @@ Outputs linear_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKern
   using namespace fused_linear;
   const LinearLayout layout = linear_layout(node, inputs);
   const Tensor& x = *inputs[kX];
-  const Tensor& w = *inputs[kWeight];
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i]) require_device(node, *inputs[i], i);
   const DType dtype = x.dtype();
   Tensor y = context.allocate(dtype, {layout.rows, layout.width});
   if (y.numel() == 0) return {y};
+  Tensor w = *inputs[kWeight];
+  if (layout.int8_weight) {
+    Tensor dequantized = context.allocate(DType::Float32, w.shape());
+    launch_dequantize_int8_columns(static_cast<const int8_t*>(w.raw()),
+                                   static_cast<const float*>(inputs[kWeightScale]->raw()), layout.inner, layout.width,
+                                   static_cast<float*>(dequantized.raw()), context.stream);
+    w = dequantized;
+  }
   const void* bias = layout.has_bias ? inputs[kBias]->raw() : nullptr;
   if (layout.inner == 0) {  // a sum over nothing: Y = act(bias)
     GNNRT_CUDA_CHECK(cudaMemsetAsync(y.raw(), 0, y.nbytes(), context.stream));
@@ -169,9 +187,13 @@ Outputs linear_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKern
 }
 
 bool linear_supports(const ir::Node& node, const std::vector<DType>& dtypes) {
-  const DType dtype = dtype_at(dtypes, 0);
+  using namespace fused_linear;
+  const DType dtype = dtype_at(dtypes, kX);
   if (dtype != DType::Float32 && dtype != DType::Float16 && dtype != DType::BFloat16) return false;
-  if (dtype_at(dtypes, 1) != dtype) return false;
+  const bool int8_weight = dtype_at(dtypes, kWeight) == DType::Int8;  // with float32 X and weight_scale
+  if (int8_weight ? dtype != DType::Float32 || dtype_at(dtypes, kWeightScale) != DType::Float32
+                  : dtype_at(dtypes, kWeight) != dtype)
+    return false;
   const DType bias = dtype_at(dtypes, 2);
   return (bias == DType::Undefined || bias == dtype) && attributes_ok([&] {
            spmm_activation(node);

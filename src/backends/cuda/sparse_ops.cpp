@@ -95,7 +95,8 @@ Outputs spmm_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernel
                std::numeric_limits<int32_t>::max(), " int32 column ids address");
   const SpmmConfig config = config_of(node, x.dtype(), layout);
 
-  Tensor y = context.allocate(x.dtype(), {layout.num_rows, layout.width});
+  // An int8 X (INT8 engines) is dequantised as it is gathered: Y is float32.
+  Tensor y = context.allocate(x.dtype() == DType::Int8 ? DType::Float32 : x.dtype(), {layout.num_rows, layout.width});
   SpmmProblem problem;
   problem.dtype = x.dtype();
   problem.x = x.raw();
@@ -105,6 +106,8 @@ Outputs spmm_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernel
   problem.row_scale = optional_floats(inputs, kRowScale);
   problem.col_scale = optional_floats(inputs, kColScale);
   problem.bias = optional_floats(inputs, kBias);
+  problem.x_scale = layout.x_scale;
+  problem.x_row_scale = optional_floats(inputs, kXRowScale);
   problem.y = y.raw();
   problem.num_rows = layout.num_rows;
   problem.num_cols = layout.num_cols;
@@ -125,7 +128,7 @@ bool spmm_supports(const ir::Node& node, const std::vector<DType>& dtypes) {
   if (!spmm_dtype_supported(dtype_at(dtypes, kX)) || dtype_at(dtypes, kRowPtr) != DType::Int32 ||
       dtype_at(dtypes, kCol) != DType::Int32)
     return false;
-  for (size_t i : {kValues, kRowScale, kColScale, kBias}) {
+  for (size_t i : {kValues, kRowScale, kColScale, kBias, kXRowScale}) {
     const DType dtype = dtype_at(dtypes, i);
     if (dtype != DType::Undefined && dtype != DType::Float32) return false;
   }

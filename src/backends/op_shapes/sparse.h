@@ -28,8 +28,8 @@
 //   INT8 engines (docs/INT8.md): X may be int8, with either the float attribute x_scale (> 0,
 //   finite; per tensor): X[c, f] reads as x_scale * X[c, f], or the 8th input x_row_scale float32
 //   [>= M] (per row): X[c, f] reads as x_row_scale[c] * X[c, f]; dequantised as it is gathered, Y
-//   is then float32. Both are refused on a float X. (The CPU reference only; the CUDA backend
-//   takes no int8 SpMM.)
+//   is then float32. Both are refused on a float X. The CUDA kernels gather int8 rows the same
+//   way (launch/sparse.cu), in their own summation order.
 #pragma once
 
 #include <cstdint>

@@ -151,7 +151,8 @@ CsrScratch csr_scratch(int64_t num_edges, int64_t num_rows, bool has_values, voi
 // ---------------------------------------------------------------- SpMM: feature storage
 
 // X and Y hold float32, float16 or bfloat16; every sum is fp32. 16-bit values travel as raw bits.
-enum class Feature { F32, F16, BF16 };
+// An int8 X (INT8 engines) is read as raw bytes, dequantised as it is summed; its Y is float32.
+enum class Feature { F32, F16, BF16, I8 };
 
 template <Feature K>
 struct FeatureBits {
@@ -161,11 +162,20 @@ template <>
 struct FeatureBits<Feature::F32> {
   using type = uint32_t;
 };
+template <>
+struct FeatureBits<Feature::I8> {
+  using type = uint8_t;
+};
+
+// Y's storage for X's: float32 for an int8 X, X's own otherwise.
+template <Feature K>
+constexpr Feature kOutputFeature = K == Feature::I8 ? Feature::F32 : K;
 
 template <Feature K>
 __device__ inline float to_float(typename FeatureBits<K>::type bits) {
   if constexpr (K == Feature::F32) return __uint_as_float(bits);
   else if constexpr (K == Feature::F16) return __half2float(__ushort_as_half(bits));
+  else if constexpr (K == Feature::I8) return static_cast<float>(static_cast<int8_t>(bits));
   else return __uint_as_float(static_cast<uint32_t>(bits) << 16);
 }
 
@@ -194,6 +204,10 @@ struct RawUnit<4> {
 template <>
 struct RawUnit<2> {
   using type = uint16_t;
+};
+template <>
+struct RawUnit<1> {
+  using type = uint8_t;
 };
 
 // V consecutive features of one row, loaded and stored as one access.
@@ -243,6 +257,14 @@ __device__ inline void add_floats(float (&sum)[V], const float* source, bool fir
   for (int i = 0; i < V; ++i) sum[i] = first ? source[i] : __fadd_rn(sum[i], source[i]);
 }
 
+// Stores unit `index` of Y (V features) for X's storage K: as one access of X's dtype, or as
+// float32 for an int8 X (V floats, in 16-byte pieces where V allows).
+template <Feature K, int V>
+__device__ inline void store_output(void* y, int64_t index, const float (&values)[V]) {
+  if constexpr (K == Feature::I8) store_floats<V>(static_cast<float*>(y) + index * V, values);
+  else FeatureUnit<K, V>::store(y, index, values);
+}
+
 // ---------------------------------------------------------------- SpMM: shared device code
 
 // The problem as the kernels take it.
@@ -254,8 +276,10 @@ struct SpmmArgs {
   const float* row_scale = nullptr;
   const float* col_scale = nullptr;
   const float* bias = nullptr;
+  const float* x_row_scale = nullptr;  // an int8 X's per-row scales
   void* y = nullptr;
   int64_t num_rows = 0, num_cols = 0, num_edges = 0, width = 0;
+  float x_scale = 1.0f;  // an int8 X's per-tensor scale
   bool relu = false;
   bool divide_rows = false;
   DeviceErrorSink errors;
@@ -328,6 +352,7 @@ __device__ inline void resolve_edge(const SpmmArgs& a, int64_t e, int64_t end, i
   if (c < 0) c += a.num_cols;
   column = static_cast<int32_t>(c);
   weight = a.col_scale ? __fmul_rn(value, __ldg(a.col_scale + c)) : value;
+  if (a.x_row_scale) weight = __fmul_rn(weight, __ldg(a.x_row_scale + c));  // an int8 row's own scale
 }
 
 // Gathered units in flight per lane: 8 covers the memory latency at the occupancy these kernels
@@ -339,6 +364,9 @@ __device__ inline void resolve_edge(const SpmmArgs& a, int64_t e, int64_t end, i
 #endif
 constexpr int kInFlightF32 = 8;
 constexpr int kInFlight16Bit = GNNRT_SPMM_IN_FLIGHT_16BIT;
+// int8 units widen to as many floats as 16-bit ones do (16 per 16-byte unit): the same bound.
+template <Feature K>
+constexpr int kUnitsInFlight = K == Feature::F32 ? kInFlightF32 : kInFlight16Bit;
 
 // sum += the terms of edges [begin, end) of one row for this lane's unit; the whole warp calls it
 // with the same range. Edge lane p takes edges begin + p, begin + p + edge_lanes, ... in order.
@@ -349,7 +377,7 @@ __device__ inline void accumulate_edges(float (&sum)[V], const SpmmArgs& a, cons
   using Raw = typename Unit::Raw;
   // The gathers need only the column ids; the weights (and the col_scale loads behind them) are
   // waited for when the units have arrived.
-  constexpr int kInFlight = K == Feature::F32 ? kInFlightF32 : kInFlight16Bit;
+  constexpr int kInFlight = kUnitsInFlight<K>;
   const int step = role.edge_lanes * kInFlight;
   // The next batch's column ids and values are loaded while this batch's rows are gathered.
   int32_t next_column = 0;
@@ -399,7 +427,8 @@ __device__ inline void finish_row(float (&values)[V], const SpmmArgs& a, int64_t
   const float scale = a.row_scale && has_entries ? __ldg(a.row_scale + row) : 1.0f;
 #pragma unroll
   for (int i = 0; i < V; ++i) {
-    const float scaled = a.divide_rows ? __fdiv_rn(values[i], scale) : __fmul_rn(scale, values[i]);
+    const float total = __fmul_rn(values[i], a.x_scale);  // exact for float X (scale 1), as the CPU
+    const float scaled = a.divide_rows ? __fdiv_rn(total, scale) : __fmul_rn(scale, total);
     float v = __fadd_rn(scaled, a.bias ? __ldg(a.bias + unit * V + i) : 0.0f);
     if (a.relu && v < 0.0f) v = 0.0f;  // std::max(v, 0.0f): NaN stays NaN
     values[i] = v;
@@ -429,7 +458,7 @@ __global__ void __launch_bounds__(kThreads, kGatherBlocksPerSm) spmm_warp_per_ro
   sum_over_edge_lanes(sum, shape);
   if (role.edge_lane == 0 && role.has_unit) {
     finish_row(sum, a, row, role.unit, end > begin);
-    FeatureUnit<K, V>::store(a.y, row * shape.row_units + role.unit, sum);
+    store_output<K, V>(a.y, row * shape.row_units + role.unit, sum);
   }
 }
 
@@ -441,7 +470,7 @@ template <Feature K, int V>
 __global__ void __launch_bounds__(kThreads, kGatherBlocksPerSm) spmm_rows_per_warp_kernel(SpmmArgs a, WarpShape shape) {
   using Unit = FeatureUnit<K, V>;
   using Raw = typename Unit::Raw;
-  constexpr int kInFlight = K == Feature::F32 ? kInFlightF32 : kInFlight16Bit;
+  constexpr int kInFlight = kUnitsInFlight<K>;
   const int lane = static_cast<int>(threadIdx.x & 31);
   const int lane_in_group = lane & (shape.feature_lanes - 1);
   const int64_t row = warp_index() * (32 >> shape.feature_lane_bits) + (lane >> shape.feature_lane_bits);
@@ -468,7 +497,7 @@ __global__ void __launch_bounds__(kThreads, kGatherBlocksPerSm) spmm_rows_per_wa
       if (column[u] >= 0) Unit::accumulate(sum, weight[u], raw[u]);
   }
   finish_row(sum, a, row, unit, end > begin);
-  Unit::store(a.y, row * shape.row_units + unit, sum);
+  store_output<K, V>(a.y, row * shape.row_units + unit, sum);
 }
 
 // ---------------------------------------------------------------- SpMM: RowBalanced
@@ -505,7 +534,7 @@ __global__ void __launch_bounds__(kThreads)
     for (int64_t unit = lane; unit < shape.row_units; unit += 32) {
       float zero[V] = {};
       finish_row(zero, a, empty_row, unit, false);
-      FeatureUnit<K, V>::store(a.y, empty_row * shape.row_units + unit, zero);
+      store_output<K, V>(a.y, empty_row * shape.row_units + unit, zero);
     }
   }
 }
@@ -533,7 +562,7 @@ __global__ void __launch_bounds__(kThreads, kGatherBlocksPerSm)
     if (writer) {
       if (row_begin >= chunk_begin && row_end <= chunk_end) {
         finish_row(sum, a, row, role.unit, true);
-        FeatureUnit<K, V>::store(a.y, row * shape.row_units + role.unit, sum);
+        store_output<K, V>(a.y, row * shape.row_units + role.unit, sum);
       } else {
         const int slot = row_begin < chunk_begin ? 0 : 1;
         store_floats(partial_slot(partials, chunk, slot, a.width) + role.unit * V, sum);
@@ -580,7 +609,7 @@ __global__ void __launch_bounds__(kThreads)
   for (int64_t c = first_chunk + 1; c <= chunk; ++c)
     add_floats(sum, partial_slot(partials, c, 0, a.width) + role.unit * V, false);
   finish_row(sum, a, row, role.unit, true);
-  FeatureUnit<K, V>::store(a.y, row * shape.row_units + role.unit, sum);
+  store_output<K, V>(a.y, row * shape.row_units + role.unit, sum);
 }
 
 // ---------------------------------------------------------------- SpMM: cuSPARSE
@@ -777,9 +806,13 @@ DeviceLimits current_device_limits() {
 // alignment of X and Y allow.
 int unit_elements(const SpmmProblem& p) {
   const int64_t element = static_cast<int64_t>(dtype_size(p.dtype));
-  const uint64_t addresses = reinterpret_cast<uintptr_t>(p.x) | reinterpret_cast<uintptr_t>(p.y);
+  // Y is float32 for an int8 X: a unit of V floats is stored in accesses of up to 16 bytes.
+  const int64_t output_element = p.dtype == DType::Int8 ? 4 : element;
+  const auto x = reinterpret_cast<uintptr_t>(p.x), y = reinterpret_cast<uintptr_t>(p.y);
   for (int64_t v = 16 / element; v > 1; v /= 2)
-    if (p.width % v == 0 && addresses % static_cast<uint64_t>(v * element) == 0) return static_cast<int>(v);
+    if (p.width % v == 0 && x % static_cast<uint64_t>(v * element) == 0 &&
+        y % static_cast<uint64_t>(std::min<int64_t>(v * output_element, 16)) == 0)
+      return static_cast<int>(v);
   return 1;
 }
 
@@ -833,11 +866,13 @@ SpmmArgs device_args(const SpmmProblem& p, DeviceErrorSink errors) {
   a.row_scale = p.row_scale;
   a.col_scale = p.col_scale;
   a.bias = p.bias;
+  a.x_row_scale = p.x_row_scale;
   a.y = p.y;
   a.num_rows = p.num_rows;
   a.num_cols = p.num_cols;
   a.num_edges = p.num_edges;
   a.width = p.width;
+  a.x_scale = p.x_scale;
   a.relu = p.relu;
   a.divide_rows = p.divide_rows;
   a.errors = errors;
@@ -865,6 +900,12 @@ void with_feature_unit(DType dtype, int vector, Fn&& fn) {
           return;
         }
         break;
+      case 16:
+        if constexpr (K == Feature::I8) {
+          fn(UnitTag<K, 16>{});
+          return;
+        }
+        break;
       default: break;
     }
     fail_internal("CUDA SpMM with ", vector, " features of ", dtype_name(dtype), " per access");
@@ -873,6 +914,7 @@ void with_feature_unit(DType dtype, int vector, Fn&& fn) {
     case DType::Float32: by_width(std::integral_constant<Feature, Feature::F32>{}); return;
     case DType::Float16: by_width(std::integral_constant<Feature, Feature::F16>{}); return;
     case DType::BFloat16: by_width(std::integral_constant<Feature, Feature::BF16>{}); return;
+    case DType::Int8: by_width(std::integral_constant<Feature, Feature::I8>{}); return;
     default: fail_internal("CUDA SpMM of X of dtype ", dtype_name(dtype));
   }
 }
@@ -968,7 +1010,7 @@ void launch_csr_from_coo(const int64_t* src, const int64_t* dst, const float* va
 // ---------------------------------------------------------------- SpMM (host)
 
 bool spmm_dtype_supported(DType dtype) {
-  return dtype == DType::Float32 || dtype == DType::Float16 || dtype == DType::BFloat16;
+  return dtype == DType::Float32 || dtype == DType::Float16 || dtype == DType::BFloat16 || dtype == DType::Int8;
 }
 
 bool spmm_tactic_supports(SpmmTactic tactic, DType dtype) {

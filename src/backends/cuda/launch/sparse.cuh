@@ -60,7 +60,7 @@ inline constexpr SpmmTactic kSpmmTactics[] = {SpmmTactic::WarpPerRow, SpmmTactic
 // One SpMM call: Y[N, F] = act(row_scale * (A . X) + bias) with A the CSR matrix (row_ptr, col,
 // values) and X's rows scaled by col_scale; see op_shapes/sparse.h. Optional inputs are nullptr.
 struct SpmmProblem {
-  DType dtype = DType::Float32;  // of X and Y: float32, float16 or bfloat16
+  DType dtype = DType::Float32;  // of X and Y: float32, float16 or bfloat16; or int8 X (Y float32)
   const void* x = nullptr;       // [num_cols, width]
   const int32_t* row_ptr = nullptr;  // [num_rows + 1]
   const int32_t* col = nullptr;      // [num_edges]
@@ -68,6 +68,10 @@ struct SpmmProblem {
   const float* row_scale = nullptr;  // [>= num_rows]
   const float* col_scale = nullptr;  // [>= num_cols]
   const float* bias = nullptr;       // [width]
+  // An int8 X's dequantisation (INT8 engines): per tensor, sums times x_scale (1 otherwise); or
+  // per row, each gathered row times x_row_scale[c] with its edge's weight (nullptr otherwise).
+  float x_scale = 1.0f;
+  const float* x_row_scale = nullptr;  // [>= num_cols]
   void* y = nullptr;                 // [num_rows, width]
   int64_t num_rows = 0;   // N
   int64_t num_cols = 0;   // M
@@ -81,7 +85,7 @@ struct SpmmProblem {
   int32_t slab_bytes = 0;
 };
 
-// X's dtype is one SpMM handles (float32, float16, bfloat16).
+// X's dtype is one SpMM handles (float32, float16, bfloat16, int8).
 bool spmm_dtype_supported(DType dtype);
 // Whether `tactic` runs X of `dtype` (CuSparse: float32 only).
 bool spmm_tactic_supports(SpmmTactic tactic, DType dtype);
