@@ -68,15 +68,18 @@ void report_layer_precisions(const builder::Int8BuildResult& built, double toler
 }
 
 // --int8's report: the INT8 engine against the fp32 one on the calibration graphs, per output; with
-// labels, test accuracy at fp32, fp16 and int8 on the first graph.
+// labels, test accuracy at fp32, fp16 and int8 on the first graph. The INT8 and fp16 engines run
+// on the device they were built for; the fp32 engine is the CPU reference calibration ran.
 void report_int8_accuracy(const builder::Int8BuildResult& built, const builder::Int8Calibration& calibration,
                           const BuildCommandOptions& options, const std::function<ir::Model()>& import,
                           const builder::BuildOptions& build_options) {
   std::map<std::string, runtime::PredictionAgreement> per_output;
   std::vector<runtime::TensorMap> fp32_outputs, int8_outputs;
+  const std::unique_ptr<runtime::DeviceBackend> device =
+      build_options.device == "cuda" ? runtime::create_device_backend("cuda") : nullptr;
   for (const runtime::TensorMap& graph : calibration.graphs) {
     fp32_outputs.push_back(runtime::run_engine(*built.fp32_engine, graph, calibration.bind_options).outputs);
-    int8_outputs.push_back(runtime::run_engine(built.engine, graph, calibration.bind_options).outputs);
+    int8_outputs.push_back(runtime::run_engine(built.engine, graph, calibration.bind_options, device.get()).outputs);
     for (const auto& [name, reference] : fp32_outputs.back())
       per_output[name].merge(runtime::compare_predictions(int8_outputs.back().at(name), reference, "output " + name));
   }
@@ -89,7 +92,7 @@ void report_int8_accuracy(const builder::Int8BuildResult& built, const builder::
   fp16_options.precision = "fp16";
   const engine::EngineContents fp16 = builder::build_engine(import(), fp16_options);
   const runtime::TensorMap fp16_outputs =
-      runtime::run_engine(fp16, calibration.graphs.front(), calibration.bind_options).outputs;
+      runtime::run_engine(fp16, calibration.graphs.front(), calibration.bind_options, device.get()).outputs;
   const LabelSet labels = read_labels(options.int8.calib_labels, options.int8.label_key, options.int8.mask_key);
   for (const ir::ValueInfo& output : built.engine.model.graph.outputs) {
     const auto accuracy = [&](const runtime::TensorMap& outputs, const char* precision) {
