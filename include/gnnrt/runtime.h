@@ -29,7 +29,7 @@ struct BuildConfig {
   std::string min_shapes, opt_shapes, max_shapes;
   int64_t max_nodes = -1, max_edges = -1, max_graphs = -1;
   // "fp32", or "fp16"/"bf16" (trtexec's --fp16/--bf16): node features stored in 16 bits between the
-  // layers, fp32 accumulation; inputs and outputs stay fp32. "int8" (CPU only, docs/INT8.md, as
+  // layers, fp32 accumulation; inputs and outputs stay fp32. "int8" (CPU or CUDA, docs/INT8.md, as
   // `gnnrt build --int8`): needs calibration_graphs or an existing calibration_cache. Anything else
   // fails (InvalidInput).
   std::string precision = "fp32";

@@ -23,11 +23,44 @@ using namespace nb::literals;
 namespace gnnrt::python {
 namespace {
 
+// Inputs by name as views of the caller's arrays; `where` starts error messages ("" for a call's
+// inputs, "calibration graph 2, " for a calibration graph's).
+std::map<std::string, Tensor> tensors_from_dict(const nb::dict& arrays, const std::string& where) {
+  std::map<std::string, Tensor> tensors;
+  for (auto [key, value] : arrays) {
+    const std::string name = nb::cast<std::string>(key);
+    InputArray array;
+    if (!nb::try_cast(value, array))
+      fail_input(where, "input '", name, "': expected a numpy array or a torch tensor (an object with __dlpack__), "
+                 "got ", nb::cast<std::string>(nb::type_name(value.type())));
+    tensors.emplace(name, tensor_from_array(array, name));
+  }
+  return tensors;
+}
+
+// The INT8 calibration graphs (host arrays; the caller keeps them alive through the build) are
+// read with the GIL held; the build runs without it.
 std::shared_ptr<Engine> build_engine(const std::string& onnx_path, const std::string& device,
                                      const std::string& precision, const std::string& min_shapes,
                                      const std::string& opt_shapes, const std::string& max_shapes, int64_t max_nodes,
-                                     int64_t max_edges, int64_t max_graphs) {
+                                     int64_t max_edges, int64_t max_graphs, const nb::list& calibration_graphs,
+                                     const std::string& calibration_cache, const std::string& calibrator,
+                                     const std::vector<std::string>& layer_precisions, bool int8_per_row) {
   BuildConfig config;
+  for (size_t g = 0; g < calibration_graphs.size(); ++g) {
+    nb::dict graph;
+    if (!nb::try_cast(calibration_graphs[g], graph))
+      fail_input("calibration graph ", g, ": expected a dict of input name -> array");
+    std::map<std::string, Tensor> tensors = tensors_from_dict(graph, cat("calibration graph ", g, ", "));
+    for (const auto& [name, tensor] : tensors)
+      if (!tensor.on_host()) fail_input("calibration graph ", g, " input '", name, "': calibration runs on the CPU; "
+                                        "pass host arrays (tensor.cpu())");
+    config.calibration_graphs.push_back(std::move(tensors));
+  }
+  config.calibration_cache = calibration_cache;
+  config.calibrator = calibrator;
+  config.layer_precisions = layer_precisions;
+  config.int8_per_row = int8_per_row;
   config.device = device;
   config.precision = precision;
   config.min_shapes = min_shapes;
@@ -36,21 +69,14 @@ std::shared_ptr<Engine> build_engine(const std::string& onnx_path, const std::st
   config.max_nodes = max_nodes;
   config.max_edges = max_edges;
   config.max_graphs = max_graphs;
+  nb::gil_scoped_release unlocked;
   return Engine::build_from_onnx(onnx_path, config);
 }
 
 // Inputs by name as views of the caller's arrays; the call runs without the GIL; outputs come
 // back as `framework` arrays over the engine's own output storage.
 nb::dict run_context(ExecutionContext& context, const nb::dict& inputs, int framework, int cuda_device) {
-  std::map<std::string, Tensor> tensors;
-  for (auto [key, value] : inputs) {
-    const std::string name = nb::cast<std::string>(key);
-    InputArray array;
-    if (!nb::try_cast(value, array))
-      fail_input("input '", name, "': expected a numpy array or a torch tensor (an object with __dlpack__), got ",
-                 nb::cast<std::string>(nb::type_name(value.type())));
-    tensors.emplace(name, tensor_from_array(array, name));
-  }
+  const std::map<std::string, Tensor> tensors = tensors_from_dict(inputs, "");
   std::map<std::string, Tensor> outputs;
   {
     nb::gil_scoped_release unlocked;
@@ -90,8 +116,9 @@ NB_MODULE(_gnnrt, m) {
 
   nb::class_<Engine>(m, "Engine")
       .def_static("build", &build_engine, "onnx_path"_a, "device"_a, "precision"_a, "min_shapes"_a, "opt_shapes"_a,
-                  "max_shapes"_a, "max_nodes"_a, "max_edges"_a, "max_graphs"_a,
-                  nb::call_guard<nb::gil_scoped_release>())
+                  "max_shapes"_a, "max_nodes"_a, "max_edges"_a, "max_graphs"_a, "calibration_graphs"_a = nb::list(),
+                  "calibration_cache"_a = "", "calibrator"_a = "entropy",
+                  "layer_precisions"_a = std::vector<std::string>(), "int8_per_row"_a = false)
       .def_static("load", &Engine::load, "engine_path"_a, nb::call_guard<nb::gil_scoped_release>())
       .def("save", &Engine::save, "engine_path"_a, nb::call_guard<nb::gil_scoped_release>())
       .def_prop_ro("device", &Engine::device)

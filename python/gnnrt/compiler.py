@@ -17,7 +17,7 @@ import torch
 
 from . import _gnnrt
 from .arrays import classify
-from .engine import PRECISIONS
+from .engine import INT8, PRECISIONS
 from .engine_runner import EngineRunner
 from .onnx_export import ExportFailed, export_model
 
@@ -134,12 +134,15 @@ class CompiledModule(torch.nn.Module):
 
 def compile(model: torch.nn.Module, example_inputs, precision: str = "fp32", max_nodes: int | None = None,
             max_edges: int | None = None, max_graphs: int | None = None, cuda_graphs: bool = False,
-            verbose: bool = False) -> CompiledModule:
+            verbose: bool = False, calibration_inputs=None) -> CompiledModule:
     """Exports `model` (in eval mode) called on `example_inputs` (a tuple of tensors, or a dict by
     argument name) to ONNX with dynamic node and edge counts and builds a gnnrt engine for the
     example's device.
 
-    precision: "fp32", "fp16" or "bf16" (node features stored in 16 bits, fp32 accumulation).
+    precision: "fp32", "fp16" or "bf16" (node features stored in 16 bits, fp32 accumulation), or
+        "int8" (int8 node features and weights, as `gnnrt build --int8`; docs/INT8.md).
+    calibration_inputs: with "int8", the graphs to calibrate on: a list of example_inputs-like
+        tuples or dicts (default: the example itself, as one graph).
     max_nodes / max_edges / max_graphs: the engine's profile (unbounded when not given): graphs
         beyond it are refused with the bound to raise.
     cuda_graphs: on the GPU, replay repeated calls on one graph as CUDA graphs.
@@ -149,10 +152,17 @@ def compile(model: torch.nn.Module, example_inputs, precision: str = "fp32", max
     was exported (unsupported operators: use torch.compile(model, backend="gnnrt") to run those
     in PyTorch).
     """
-    if precision not in PRECISIONS:
-        raise CompileError(f"gnnrt.compile: precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision not in PRECISIONS + (INT8,):
+        raise CompileError(f"gnnrt.compile: precision must be one of {', '.join(PRECISIONS + (INT8,))}, got "
+                           f"{precision!r}")
+    if calibration_inputs is not None and precision != INT8:
+        raise CompileError("gnnrt.compile: calibration_inputs apply to precision='int8'")
     name = type(model).__name__
     signature, arguments = _arguments(model, example_inputs)
+    calibration = None
+    if precision == INT8:
+        graphs = [example_inputs] if calibration_inputs is None else list(calibration_inputs)
+        calibration = [dict(_arguments(model, graph)[1]) for graph in graphs]
     names, tensors = list(arguments), list(arguments.values())
     devices = {t.device for t in tensors}
     if len(devices) > 1:
@@ -181,7 +191,7 @@ def compile(model: torch.nn.Module, example_inputs, precision: str = "fp32", max
                 + "\nRun the model with torch.compile(model, backend=\"gnnrt\"): the supported parts run in gnnrt "
                   "engines, the rest in PyTorch.")
         profile = {"max_nodes": max_nodes, "max_edges": max_edges, "max_graphs": max_graphs}
-        runner = EngineRunner(export.path, precision, profile, cuda_graphs)
+        runner = EngineRunner(export.path, precision, profile, cuda_graphs, calibration)
         kind = classify(dict(arguments))
         engine = runner.engine(kind.cuda_device)  # build errors surface now, not at the first call
         outputs = runner.run(dict(arguments), kind)

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from . import _gnnrt
 from .arrays import TORCH, CallKind, classify, current_stream, detached
 
-PRECISIONS = ("fp32", "fp16", "bf16")
+PRECISIONS = ("fp32", "fp16", "bf16")  # engines built from the model alone
+INT8 = "int8"  # needs calibration (docs/INT8.md)
 PROFILE_KEYS = ("min_shapes", "opt_shapes", "max_shapes", "max_nodes", "max_edges", "max_graphs")
 
 
@@ -47,6 +48,12 @@ def _profile_arguments(profile) -> dict:
     return arguments
 
 
+def _host_array(value):
+    """A torch tensor on any device as a host tensor; anything else as it is."""
+    cpu = getattr(value, "cpu", None)
+    return cpu().contiguous() if cpu is not None and hasattr(value, "device") else value
+
+
 class Engine:
     """A built engine for one device and optimisation profile (TensorRT's ICudaEngine)."""
 
@@ -54,20 +61,31 @@ class Engine:
         self._native = native
 
     @classmethod
-    def build(cls, onnx_path, precision: str = "fp32", profile=None, device: str = "cpu") -> "Engine":
+    def build(cls, onnx_path, precision: str = "fp32", profile=None, device: str = "cpu", calibration=None,
+              calibration_cache=None, calibrator: str = "entropy", layer_precisions=(),
+              int8_per_row: bool = False) -> "Engine":
         """Imports an ONNX file (as torch.onnx.export writes it for PyG) and builds an engine.
 
-        precision: "fp32", or "fp16"/"bf16" (node features stored in 16 bits, fp32 accumulation).
+        precision: "fp32", or "fp16"/"bf16" (node features stored in 16 bits, fp32 accumulation), or
+            "int8" (as `gnnrt build --int8`: int8 node features and weights, scales from calibration).
         profile: dict with min_shapes/opt_shapes/max_shapes (trtexec strings or {name: shape}) and
             the PyG shortcuts max_nodes, max_edges, max_graphs; dimensions not bounded are unbounded.
         device: "cpu" or "cuda".
+        int8 only: calibration, a list of graphs to calibrate on (each a dict of input name ->
+            numpy array or torch tensor, as run() takes); calibration_cache, a file read when it
+            exists (then no graphs are needed), else written; calibrator ("entropy", "minmax" or
+            "percentile"); layer_precisions (["NAME:fp16", ...]); int8_per_row (per-row feature scales).
         """
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        if precision not in PRECISIONS + (INT8,):
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS + (INT8,))}, got {precision!r}")
         if device not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+        # Calibration runs on the CPU reference: host copies of the graphs, kept alive through the build.
+        graphs = [{name: _host_array(value) for name, value in graph.items()} for graph in (calibration or [])]
         return cls(_gnnrt.Engine.build(os.fspath(onnx_path), device=device, precision=precision,
-                                       **_profile_arguments(profile)))
+                                       **_profile_arguments(profile), calibration_graphs=graphs,
+                                       calibration_cache=os.fspath(calibration_cache or ""), calibrator=calibrator,
+                                       layer_precisions=list(layer_precisions), int8_per_row=int8_per_row))
 
     @classmethod
     def load(cls, path) -> "Engine":

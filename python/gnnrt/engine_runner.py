@@ -21,9 +21,10 @@ def _on_cuda_device(index: int):
 
 class EngineRunner:
     def __init__(self, onnx_path: str, precision: str = "fp32", profile: dict | None = None,
-                 cuda_graphs: bool = False):
+                 cuda_graphs: bool = False, calibration: list[dict] | None = None):
         self.onnx_path = onnx_path
         self.precision = precision
+        self.calibration = calibration  # precision "int8": graphs to calibrate on, for each device's build
         self.profile = profile
         self.cuda_graphs = cuda_graphs
         self._engines: dict[int, Engine] = {}   # CUDA device index, or -1 for the CPU
@@ -39,7 +40,8 @@ class EngineRunner:
                 if engine is None:
                     with _on_cuda_device(cuda_device):
                         engine = Engine.build(self.onnx_path, precision=self.precision, profile=self.profile,
-                                              device="cuda" if cuda_device >= 0 else "cpu")
+                                              device="cuda" if cuda_device >= 0 else "cpu",
+                                              calibration=self.calibration)
                     self._engines[cuda_device] = engine
         return engine
 

@@ -91,6 +91,25 @@ def test_sixteen_bit_compile_stays_close(precision):
     assert (out.argmax(1) == reference.argmax(1)).float().mean() > 0.99
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_int8_compile_calibrates_on_the_example_and_stays_close(device):
+    model = fixture_model("gcn_cora").to(device)
+    g0, g1 = as_torch(fixture_inputs("gcn_cora"), device), as_torch(fixture_inputs("gcn_cora", "g1"), device)
+    compiled = gnnrt.compile(model, g0, precision="int8")
+    # The real graph it was calibrated on (2,708 nodes), and a 120-node one, where 1 % is one node.
+    for graph, agreement in ((g0, 0.99), (g1, 0.95)):
+        out, reference = compiled(**graph), pyg(model, graph)
+        assert out.device == reference.device
+        assert not torch.equal(out, reference)  # int8 inside
+        assert (out - reference).abs().max() < 2.0  # the entropy calibrator's bound (docs/INT8.md)
+        assert (out.argmax(1) == reference.argmax(1)).float().mean() >= agreement
+    # Calibration on other graphs than the example, given as the example is.
+    other = gnnrt.compile(model, g1, precision="int8", calibration_inputs=[g0])
+    assert (other(**g0).argmax(1) == pyg(model, g0).argmax(1)).float().mean() >= 0.99
+    with pytest.raises(gnnrt.CompileError, match="calibration_inputs apply to precision='int8'"):
+        gnnrt.compile(model, g0, calibration_inputs=[g0])
+
+
 def test_profile_bound_refuses_bigger_graphs():
     model = fixture_model("gcn_cora")
     g1 = as_torch(fixture_inputs("gcn_cora", "g1"))  # 120 nodes

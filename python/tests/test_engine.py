@@ -80,6 +80,30 @@ def test_sixteen_bit_engines_stay_close_to_fp32(precision):
     assert (low.argmax(1) == fp32.argmax(1)).mean() > 0.99
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_int8_engines_calibrate_write_their_cache_and_stay_close_to_fp32(tmp_path, device):
+    onnx_path = FIXTURES / "gcn_cora" / "torchscript" / "model.onnx"
+    g0, g1 = fixture_inputs("gcn_cora", "g0"), fixture_inputs("gcn_cora", "g1")
+    cache = tmp_path / "cora.cache"
+    calibrated = gnnrt.Engine.build(onnx_path, precision="int8", device=device, calibration=[as_torch(g0, device)],
+                                    calibration_cache=cache)
+    assert cache.read_text().startswith("gnnrt-int8-calibration 1 entropy\n")
+    # Its outputs against fp32 on another graph; then a build from the cache alone (no graphs).
+    fp32 = gnnrt.Engine.build(onnx_path).create_context().run(**g1)["out"]
+    int8 = calibrated.create_context().run(**g1)["out"]
+    assert not np.array_equal(int8, fp32)  # it is int8 inside
+    assert np.abs(int8 - fp32).max() < 2.0  # the entropy calibrator's bound (docs/INT8.md)
+    assert (int8.argmax(1) == fp32.argmax(1)).mean() >= 0.95  # 120 nodes: 1 % is one node
+    from_cache = gnnrt.Engine.build(onnx_path, precision="int8", device=device, calibration_cache=cache,
+                                    calibrator="minmax", int8_per_row=True)
+    out = from_cache.create_context().run(**g1)["out"]
+    assert (out.argmax(1) == fp32.argmax(1)).mean() >= 0.95
+    with pytest.raises(ValueError, match="int8 needs calibration"):
+        gnnrt.Engine.build(onnx_path, precision="int8", device=device)
+    with pytest.raises(ValueError, match="apply to precision int8"):
+        gnnrt.Engine.build(onnx_path, precision="fp16", device=device, calibration_cache=cache)
+
+
 def test_profile_bounds_are_enforced_with_the_bound_to_raise():
     engine = gnnrt.Engine.build(FIXTURES / "gcn_cora" / "torchscript" / "model.onnx",
                                 profile={"max_nodes": 200, "max_shapes": {"edge_index": (2, 1000)}})
