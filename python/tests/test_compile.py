@@ -164,7 +164,7 @@ def test_what_cannot_be_exported_is_explained():
     with pytest.raises(gnnrt.CompileError, match="do not fit"):
         gnnrt.compile(ReturnsADict().eval(), (inputs["x"],))
     with pytest.raises(gnnrt.CompileError, match="precision"):
-        gnnrt.compile(ReturnsADict().eval(), (inputs["x"], inputs["edge_index"]), precision="int8")
+        gnnrt.compile(ReturnsADict().eval(), (inputs["x"], inputs["edge_index"]), precision="int4")
 
 
 def test_edge_weight_model_compiles_and_every_argument_is_required():
