@@ -210,6 +210,10 @@ struct RawUnit<1> {
   using type = uint8_t;
 };
 
+#ifndef GNNRT_SPMM_INT8_PRMT
+#define GNNRT_SPMM_INT8_PRMT 1  // 0: widen int8 with I2F, for A/B builds
+#endif
+
 // V consecutive features of one row, loaded and stored as one access.
 template <Feature K, int V>
 struct FeatureUnit {
@@ -221,10 +225,26 @@ struct FeatureUnit {
 
   // sum += weight * unit, element by element, in fp32.
   __device__ static void accumulate(float (&sum)[V], float weight, const Raw& raw) {
-    Bits bits[V];
-    memcpy(bits, &raw, sizeof(Raw));
+    if constexpr (K == Feature::I8 && V % 4 == 0 && GNNRT_SPMM_INT8_PRMT) {
+      // Four int8 values a word, widened without I2F (a quarter-rate instruction): with the sign bit
+      // flipped a byte is u = q + 128, and PRMT makes the float 2^23 + u of it exactly.
+      uint32_t words[V / 4];
+      memcpy(words, &raw, sizeof(Raw));
 #pragma unroll
-    for (int i = 0; i < V; ++i) sum[i] = __fadd_rn(sum[i], __fmul_rn(weight, to_float<K>(bits[i])));
+      for (int w = 0; w < V / 4; ++w) {
+        const uint32_t biased = words[w] ^ 0x80808080u;
+#pragma unroll
+        for (int b = 0; b < 4; ++b) {
+          const float q = __fsub_rn(__uint_as_float(__byte_perm(biased, 0x4B000000u, 0x7540u | b)), 8388736.0f);
+          sum[w * 4 + b] = __fadd_rn(sum[w * 4 + b], __fmul_rn(weight, q));
+        }
+      }
+    } else {
+      Bits bits[V];
+      memcpy(bits, &raw, sizeof(Raw));
+#pragma unroll
+      for (int i = 0; i < V; ++i) sum[i] = __fadd_rn(sum[i], __fmul_rn(weight, to_float<K>(bits[i])));
+    }
   }
 
   __device__ static void store(void* base, int64_t index, const float (&values)[V]) {
@@ -364,9 +384,14 @@ __device__ inline void resolve_edge(const SpmmArgs& a, int64_t e, int64_t end, i
 #endif
 constexpr int kInFlightF32 = 8;
 constexpr int kInFlight16Bit = GNNRT_SPMM_IN_FLIGHT_16BIT;
-// int8 units widen to as many floats as 16-bit ones do (16 per 16-byte unit): the same bound.
+// int8 units widen to more floats still (16 per 16-byte unit); their own setting, for A/B builds.
+#ifndef GNNRT_SPMM_IN_FLIGHT_INT8
+#define GNNRT_SPMM_IN_FLIGHT_INT8 4
+#endif
 template <Feature K>
-constexpr int kUnitsInFlight = K == Feature::F32 ? kInFlightF32 : kInFlight16Bit;
+constexpr int kUnitsInFlight = K == Feature::F32  ? kInFlightF32
+                               : K == Feature::I8 ? GNNRT_SPMM_IN_FLIGHT_INT8
+                                                  : kInFlight16Bit;
 
 // sum += the terms of edges [begin, end) of one row for this lane's unit; the whole warp calls it
 // with the same range. Edge lane p takes edges begin + p, begin + p + edge_lanes, ... in order.
