@@ -277,10 +277,12 @@ TEST(CpuLinearAlgebra, GemmIntegerAndEmpty) {
 
 TEST(CpuLinearAlgebra, GemmRandomMatchesNaive) {
   std::mt19937 rng(9);
-  for (int trial = 0; trial < 6; ++trial) {
-    const int64_t m = 1 + static_cast<int64_t>(rng() % 30), k = 1 + static_cast<int64_t>(rng() % 50),
-                  n = 1 + static_cast<int64_t>(rng() % 20);
-    const bool ta = rng() % 2, tb = rng() % 2;
+  // The last four have hundreds of rows: several of the row blocks the products are cut into, A
+  // transposed or not (blas_gemm.h).
+  for (int trial = 0; trial < 10; ++trial) {
+    const int64_t m = trial < 6 ? 1 + static_cast<int64_t>(rng() % 30) : 300 + static_cast<int64_t>(rng() % 700),
+                  k = 1 + static_cast<int64_t>(rng() % 50), n = 1 + static_cast<int64_t>(rng() % 20);
+    const bool ta = trial < 6 ? rng() % 2 : trial % 2, tb = rng() % 2;
     const auto av = random_values<float>(m * k, rng), bv = random_values<float>(k * n, rng),
                cv = random_values<float>(n, rng);
     Tensor a = make<float>(ta ? Dims{k, m} : Dims{m, k}, av), b = make<float>(tb ? Dims{n, k} : Dims{k, n}, bv);

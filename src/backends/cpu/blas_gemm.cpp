@@ -14,13 +14,15 @@ namespace {
 
 static_assert(sizeof(blasint) == sizeof(int32_t), "kMaxBlasSize assumes OpenBLAS's 32-bit integer interface");
 
-void call_gemm(CBLAS_TRANSPOSE tb, blasint rows, blasint n, blasint k, float alpha, const float* a, const float* b,
-               blasint ldb, float beta, float* c) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, tb, rows, n, k, alpha, a, k, b, ldb, beta, c, n);
+// Row-major C[rows, n] = alpha * op(A) op(B) + beta * C with op(A) A itself (lda = k) or, with
+// ta = CblasTrans, the columns of A^T (lda = m, the caller's full row count).
+void call_gemm(CBLAS_TRANSPOSE ta, blasint lda, CBLAS_TRANSPOSE tb, blasint rows, blasint n, blasint k, float alpha,
+               const float* a, const float* b, blasint ldb, float beta, float* c) {
+  cblas_sgemm(CblasRowMajor, ta, tb, rows, n, k, alpha, a, lda, b, ldb, beta, c, n);
 }
-void call_gemm(CBLAS_TRANSPOSE tb, blasint rows, blasint n, blasint k, double alpha, const double* a,
-               const double* b, blasint ldb, double beta, double* c) {
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, tb, rows, n, k, alpha, a, k, b, ldb, beta, c, n);
+void call_gemm(CBLAS_TRANSPOSE ta, blasint lda, CBLAS_TRANSPOSE tb, blasint rows, blasint n, blasint k, double alpha,
+               const double* a, const double* b, blasint ldb, double beta, double* c) {
+  cblas_dgemm(CblasRowMajor, ta, tb, rows, n, k, alpha, a, lda, b, ldb, beta, c, n);
 }
 
 // Every call takes exactly gemm_block_rows(n, k) rows (blas_gemm.h says why); the last, short block
@@ -36,8 +38,8 @@ void in_row_blocks(bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const
   const int64_t block_rows = gemm_block_rows(n, k);
   const int64_t full_blocks = m / block_rows, tail_rows = m % block_rows;
   const auto gemm_block = [&](const T* a_block, T* c_block) {
-    call_gemm(tb, static_cast<blasint>(block_rows), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a_block,
-              b, static_cast<blasint>(ldb), beta, c_block);
+    call_gemm(CblasNoTrans, static_cast<blasint>(k), tb, static_cast<blasint>(block_rows), static_cast<blasint>(n),
+              static_cast<blasint>(k), alpha, a_block, b, static_cast<blasint>(ldb), beta, c_block);
   };
 #pragma omp parallel for schedule(static) if (full_blocks > 1)
   for (int64_t block = 0; block < full_blocks; ++block) gemm_block(a + block * block_rows * k, c + block * block_rows * n);
@@ -48,6 +50,23 @@ void in_row_blocks(bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const
   if (beta != T{0}) std::copy(c + first * n, c + m * n, c_scratch.begin());
   gemm_block(a_scratch.data(), c_scratch.data());
   std::copy(c_scratch.begin(), c_scratch.begin() + tail_rows * n, c + first * n);
+}
+
+template <typename T>
+void transposed_a_in_blocks(bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, const T* b, T beta,
+                            T* c) {
+  const int64_t ldb = trans_b ? k : n;
+  GNNRT_CHECK(m <= kMaxBlasSize && n <= kMaxBlasSize && k <= kMaxBlasSize && ldb <= kMaxBlasSize, "GEMM of ", m,
+              " rows, width ", n, " and depth ", k, " past OpenBLAS's int32 sizes");
+  ensure_blas_kernels();
+  const auto tb = trans_b ? CblasTrans : CblasNoTrans;
+  const int64_t block_rows = gemm_block_rows(n, k), blocks = (m + block_rows - 1) / block_rows;
+#pragma omp parallel for schedule(static) if (blocks > 1)
+  for (int64_t block = 0; block < blocks; ++block) {
+    const int64_t first = block * block_rows, rows = std::min(block_rows, m - first);
+    call_gemm(CblasTrans, static_cast<blasint>(m), tb, static_cast<blasint>(rows), static_cast<blasint>(n),
+              static_cast<blasint>(k), alpha, a + first, b, static_cast<blasint>(ldb), beta, c + first * n);
+  }
 }
 
 }  // namespace
@@ -67,6 +86,16 @@ void blas_gemm(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const
 void blas_gemm(bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a, const double* b,
                double beta, double* c) {
   in_row_blocks(trans_b, m, n, k, alpha, a, b, beta, c);
+}
+
+void blas_gemm_transposed_a(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, const float* b,
+                            float beta, float* c) {
+  transposed_a_in_blocks(trans_b, m, n, k, alpha, a, b, beta, c);
+}
+
+void blas_gemm_transposed_a(bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
+                            const double* b, double beta, double* c) {
+  transposed_a_in_blocks(trans_b, m, n, k, alpha, a, b, beta, c);
 }
 
 }  // namespace gnnrt::cpu

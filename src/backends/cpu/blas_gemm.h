@@ -40,4 +40,13 @@ void blas_gemm(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const
 void blas_gemm(bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a, const double* b,
                double beta, double* c);
 
+// The same with A given transposed (A^T [k, m] row-major, lda = m), which no node-feature layout
+// PyG exports uses: the rows spread over gnnrt's OpenMP threads in blocks as above (OpenBLAS runs
+// on one thread), the last block short, so without the batch-invariance guarantee. m, n, k and
+// the leading dimensions must fit kMaxBlasSize.
+void blas_gemm_transposed_a(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, const float* b,
+                            float beta, float* c);
+void blas_gemm_transposed_a(bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
+                            const double* b, double beta, double* c);
+
 }  // namespace gnnrt::cpu

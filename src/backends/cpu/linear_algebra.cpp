@@ -64,25 +64,16 @@ template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const T* a, const T* b,
           double beta, T* c) {
   const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n, ldc = n;
-  const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
     // Row-invariant blocks of any number of rows (blas_gemm.h), so batched graphs equal each alone.
     if (!trans_a && fits_blas_int({n, k, ldb})) {
       blas_gemm(trans_b, m, n, k, static_cast<T>(alpha), a, b, static_cast<T>(beta), c);
       return;
     }
-    // A transposed (rows of op(A) are strided columns): not a node-feature layout PyG exports, so one
-    // plain call, without the row-invariance guarantee.
-    if (fits_blas_int({m, n, k, lda, ldb, ldc})) {
-      ensure_blas_kernels();
-      if constexpr (std::is_same_v<T, float>)
-        cblas_sgemm(CblasRowMajor, ta, tb, static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k),
-                    static_cast<float>(alpha), a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb),
-                    static_cast<float>(beta), c, static_cast<blasint>(ldc));
-      else
-        cblas_dgemm(CblasRowMajor, ta, tb, static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k),
-                    alpha, a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c,
-                    static_cast<blasint>(ldc));
+    // A transposed (rows of op(A) are strided columns): not a node-feature layout PyG exports, so
+    // blocks of rows spread over the threads, without the row-invariance guarantee.
+    if (trans_a && fits_blas_int({m, n, k, lda, ldb, ldc})) {
+      blas_gemm_transposed_a(trans_b, m, n, k, static_cast<T>(alpha), a, b, static_cast<T>(beta), c);
       return;
     }
   }
