@@ -415,12 +415,18 @@ def bench_gnnrt(args, folder, model_path, graph_path, device, precision, plan):
 
 
 def import_gnnrt_package():
-    """The gnnrt Python package, or None with the reason (the gnnrt.compile row is then not run)."""
+    """The gnnrt Python package, or None with the reason (the gnnrt.compile row is then not run).
+    The installed one: this script's folder, first on sys.path, holds the package's unbuilt sources."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    saved = sys.path[:]
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
     try:
         import gnnrt
         return gnnrt, None
     except ImportError as e:
         return None, f"not run: the gnnrt Python package does not import ({e}); scripts/setup.sh installs it"
+    finally:
+        sys.path[:] = saved
 
 
 # --------------------------------------------------------------------------
