@@ -167,10 +167,6 @@ struct FeatureBits<Feature::I8> {
   using type = uint8_t;
 };
 
-// Y's storage for X's: float32 for an int8 X, X's own otherwise.
-template <Feature K>
-constexpr Feature kOutputFeature = K == Feature::I8 ? Feature::F32 : K;
-
 template <Feature K>
 __device__ inline float to_float(typename FeatureBits<K>::type bits) {
   if constexpr (K == Feature::F32) return __uint_as_float(bits);
