@@ -45,11 +45,11 @@ struct BuildOptions {
 // `log`: where progress goes (nullptr for none).
 engine::EngineContents build_engine(ir::Model model, const BuildOptions& options, std::ostream* log = nullptr);
 
-// Fails (InvalidInput) unless the engine can run on `device` here: a CUDA engine needs a GPU of
-// the compute capability it was built for; a CPU engine runs on the CPU.
 // Whether the graph holds int8 values (an engine built with --int8).
 bool holds_int8(const ir::Graph& graph);
 
+// Fails (InvalidInput) unless the engine can run on `device` here: a CUDA engine needs a GPU of
+// the compute capability it was built for; a CPU engine runs on the CPU.
 void check_engine_runs_here(const engine::EngineContents& engine, const std::string& device, const std::string& what);
 
 }  // namespace gnnrt::builder
