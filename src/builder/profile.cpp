@@ -75,6 +75,12 @@ engine::OptimizationProfile make_profile(const ir::Graph& graph, const ProfileRe
 
   engine::OptimizationProfile profile;
   profile.max_graphs = request.max_graphs;
+  profile.opt_graphs = request.opt_graphs;
+  if (request.opt_graphs == 0 || request.opt_graphs < -1 ||
+      (request.max_graphs >= 0 && request.opt_graphs > request.max_graphs))
+    fail_input("--opt-graphs must be in [1, --max-graphs ", request.max_graphs, "], got ", request.opt_graphs);
+  if (request.opt_graphs > 0 && runtime::find_graph_input_roles(graph).batch.empty())
+    fail_input("--opt-graphs: the model has no batch input (it serves one graph a call, not batches of graphs)");
   for (const ir::ValueInfo& input : graph.inputs) {
     if (!input.type.shape) continue;
     const std::vector<ir::Dim>& declared = *input.type.shape;
@@ -133,6 +139,7 @@ std::string describe_profile(const engine::OptimizationProfile& profile) {
   for (const engine::InputRange& range : profile.inputs)
     text += cat("  ", range.name, ": min ", dims_text(range.min), ", opt ", dims_text(range.opt), ", max ",
                 dims_text(range.max), "\n");
+  if (profile.opt_graphs > 0) text += cat("  graphs per batch: opt ", profile.opt_graphs, "\n");
   if (profile.max_graphs > 0) text += cat("  graphs per batch: at most ", profile.max_graphs, "\n");
   return text.empty() ? "  (no dynamic inputs)\n" : text;
 }

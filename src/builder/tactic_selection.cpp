@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "backends/op_shapes/sparse.h"
+#include "builder/synthetic_structure.h"
+#include "runtime/graph_input_checks.h"
 
 #ifdef GNNRT_WITH_CUDA
 #include "backends/cuda/cuda_check.h"
@@ -58,16 +60,19 @@ struct SpmmShape {
   DType dtype = DType::Float32;
   bool values = false, row_scale = false, col_scale = false, bias = false, relu = false;
   bool x_row_scale = false;  // an int8 X with per-row scales
+  int64_t graphs = 0;        // timed on a union of this many small graphs; 0: one power-law graph
 
   std::string key() const {
     return cat("SpMM ", dtype_name(dtype), " N=", rows, " M=", cols, " E=", edges, " F=", width, values ? " values" : "",
                row_scale ? " row_scale" : "", col_scale ? " col_scale" : "", bias ? " bias" : "", relu ? " relu" : "",
-               x_row_scale ? " x_row_scale" : "");
+               x_row_scale ? " x_row_scale" : "", graphs > 0 ? cat(" graphs=", graphs) : std::string());
   }
 };
 
+// `graphs` > 0: a graph-level model's batch at the opt shape. An SpMM whose row count is not an
+// input's size there is its pooling, with a row per graph.
 std::optional<SpmmShape> spmm_shape(const ir::Graph& graph, const ir::Node& node,
-                                    const std::map<std::string, int64_t>& symbols) {
+                                    const std::map<std::string, int64_t>& symbols, int64_t graphs) {
   using namespace op_shapes::spmm;
   const auto x = graph.type_of(node.inputs[kX]);
   const auto col = graph.type_of(node.inputs[kCol]);
@@ -76,8 +81,10 @@ std::optional<SpmmShape> spmm_shape(const ir::Graph& graph, const ir::Node& node
       y->shape->size() != 2)
     return std::nullopt;
   SpmmShape shape;
-  const auto rows = opt_size((*y->shape)[0], symbols), cols = opt_size((*x->shape)[0], symbols),
-             width = opt_size((*x->shape)[1], symbols), edges = opt_size((*col->shape)[0], symbols);
+  auto rows = opt_size((*y->shape)[0], symbols);
+  const auto cols = opt_size((*x->shape)[0], symbols), width = opt_size((*x->shape)[1], symbols),
+             edges = opt_size((*col->shape)[0], symbols);
+  if (!rows && graphs > 0) rows = graphs;
   if (!rows || !cols || !width || !edges || *rows <= 0 || *cols <= 0 || *width <= 0 || *edges <= 0) return std::nullopt;
   shape.rows = *rows;
   shape.cols = *cols;
@@ -89,43 +96,9 @@ std::optional<SpmmShape> spmm_shape(const ir::Graph& graph, const ir::Node& node
   shape.col_scale = node.has_input(kColScale);
   shape.bias = node.has_input(kBias);
   shape.x_row_scale = node.has_input(kXRowScale);
+  if (graphs > 0) shape.graphs = std::min({graphs, shape.rows, shape.cols});
   shape.relu = node.attr_string("activation", "none") == "relu";
   return shape;
-}
-
-// A CSR matrix of the shape with power-law row lengths and column counts (a few rows hold many
-// entries and a few columns are gathered often, as the in- and out-degrees of real graphs; the
-// reuse of hot columns is what decides between L2 slab widths), from a fixed seed.
-void synthetic_csr(const SpmmShape& shape, std::vector<int32_t>& row_ptr, std::vector<int32_t>& col) {
-  row_ptr.assign(static_cast<size_t>(shape.rows) + 1, 0);
-  col.resize(static_cast<size_t>(shape.edges));
-  uint64_t state = 0x9E3779B97F4A7C15ull;
-  auto next = [&state] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
-  // Row of each entry: rank N u^2 puts density ~ r^(-1/2) on rank r, the in-degrees of a Chung-Lu
-  // graph with Pareto(2) weights (the named workloads'; the busiest row gets ~N^(-1/2) of the
-  // entries), scattered over rows by a stride.
-  std::vector<int32_t> row_of(static_cast<size_t>(shape.edges));
-  const uint64_t stride = 2654435761ull % static_cast<uint64_t>(shape.rows) | 1;
-  for (int64_t e = 0; e < shape.edges; ++e) {
-    const double u = static_cast<double>(next() >> 11) / 9007199254740992.0;
-    const auto rank = static_cast<uint64_t>(u * u * static_cast<double>(shape.rows));
-    row_of[static_cast<size_t>(e)] = static_cast<int32_t>((rank * stride) % static_cast<uint64_t>(shape.rows));
-    ++row_ptr[static_cast<size_t>(row_of[static_cast<size_t>(e)]) + 1];
-  }
-  for (int64_t r = 0; r < shape.rows; ++r) row_ptr[static_cast<size_t>(r) + 1] += row_ptr[static_cast<size_t>(r)];
-  std::vector<int32_t> fill(row_ptr.begin(), row_ptr.end() - 1);
-  const uint64_t col_stride = 40503ull % static_cast<uint64_t>(shape.cols) | 1;
-  for (int64_t e = 0; e < shape.edges; ++e) {
-    const double u = static_cast<double>(next() >> 11) / 9007199254740992.0;
-    const auto rank = static_cast<uint64_t>(u * u * static_cast<double>(shape.cols));
-    col[static_cast<size_t>(fill[static_cast<size_t>(row_of[static_cast<size_t>(e)])]++)] =
-        static_cast<int32_t>((rank * col_stride) % static_cast<uint64_t>(shape.cols));
-  }
 }
 
 Tensor device_filled(DType dtype, Dims shape) {
@@ -136,8 +109,10 @@ Tensor device_filled(DType dtype, Dims shape) {
 }
 
 TimingEntry time_on_device(const SpmmShape& shape) {
-  std::vector<int32_t> row_ptr, col;
-  synthetic_csr(shape, row_ptr, col);
+  const SyntheticCsr csr = shape.graphs > 0 ? small_graphs_csr(shape.rows, shape.cols, shape.edges, shape.graphs)
+                                            : power_law_csr(shape.rows, shape.cols, shape.edges);
+  const std::vector<int32_t>& row_ptr = csr.row_ptr;
+  const std::vector<int32_t>& col = csr.col;
   Tensor row_ptr_device = cuda::allocate_device_tensor(DType::Int32, {shape.rows + 1});
   Tensor col_device = cuda::allocate_device_tensor(DType::Int32, {shape.edges});
   GNNRT_CUDA_CHECK(cudaMemcpy(row_ptr_device.raw(), row_ptr.data(), row_ptr_device.nbytes(), cudaMemcpyHostToDevice));
@@ -190,15 +165,29 @@ TimingEntry time_on_device(const SpmmShape& shape) {
 
 }  // namespace
 
+int64_t timed_graph_count(const ir::Graph& graph, const engine::OptimizationProfile& profile) {
+  const runtime::GraphInputRoles roles = runtime::find_graph_input_roles(graph);
+  if (roles.batch.empty()) return 0;
+  if (profile.opt_graphs > 0) return profile.opt_graphs;
+  for (const engine::InputRange& range : profile.inputs)
+    if (range.name == roles.batch && range.opt.size() == 1 && range.opt[0] > 0)
+      return std::max<int64_t>(1, (range.opt[0] + kDefaultNodesPerGraph - 1) / kDefaultNodesPerGraph);
+  return 0;
+}
+
 TacticSelectionReport select_spmm_tactics(ir::Graph& graph, const engine::OptimizationProfile& profile,
                                           const std::string& card, TimingCache& cache,
                                           std::map<std::string, std::string>& kernel_choices, std::ostream* log) {
   TacticSelectionReport report;
 #ifdef GNNRT_WITH_CUDA
   const std::map<std::string, int64_t> symbols = opt_symbols(graph, profile);
+  const int64_t graphs = timed_graph_count(graph, profile);
+  if (log && graphs > 0)
+    *log << "[build] SpMM tactics are timed on " << graphs << " small graphs side by side (a graph-level model; "
+         << (profile.opt_graphs > 0 ? "--opt-graphs" : "pass --opt-graphs for the batches it serves") << ")\n";
   for (ir::Node& node : graph.nodes) {
     if (node.domain != ir::kGnnrtDomain || node.op_type != "SpMM") continue;
-    const std::optional<SpmmShape> shape = spmm_shape(graph, node, symbols);
+    const std::optional<SpmmShape> shape = spmm_shape(graph, node, symbols, graphs);
     if (!shape) {
       ++report.left_to_heuristic;
       if (log)

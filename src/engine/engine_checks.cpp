@@ -108,6 +108,8 @@ class ContentChecker {
                ", opt ", shape_to_string(range.opt), ", max ", shape_to_string(range.max));
     }
     if (p.max_graphs < -1) fail("profile", "max_graphs ", p.max_graphs, " (expected -1 for none, or >= 0)");
+    if (p.opt_graphs < -1 || p.opt_graphs == 0 || (p.max_graphs >= 0 && p.opt_graphs > p.max_graphs))
+      fail("profile", "opt_graphs ", p.opt_graphs, " (expected -1 for none, or 1 to max_graphs ", p.max_graphs, ")");
   }
 
   void target(const EngineTarget& t) const {

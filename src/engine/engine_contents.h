@@ -26,6 +26,7 @@ constexpr int64_t kUnboundedDim = int64_t{1} << 62;
 struct OptimizationProfile {
   std::vector<InputRange> inputs;
   int64_t max_graphs = -1;  // bound on batch values + 1; -1 when unbounded
+  int64_t opt_graphs = -1;  // graphs a batch holds at the opt shape (tactics are timed there); -1 when not given
 };
 
 struct EngineTarget {

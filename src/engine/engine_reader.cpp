@@ -33,6 +33,7 @@ EngineContents convert_engine(const fb::Engine& root, MetadataReader& reader) {
   if (const fb::OptimizationProfile* profile = root.profile()) {
     reader.visit_table();
     engine.profile.max_graphs = profile->max_graphs();
+    engine.profile.opt_graphs = profile->opt_graphs();
     if (const auto* ranges = profile->inputs()) {
       for (const fb::InputRange* range : *ranges) {
         reader.visit_table();

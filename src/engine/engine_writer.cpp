@@ -41,7 +41,7 @@ fbs::Offset<fb::Engine> write_engine_table(fbs::FlatBufferBuilder& builder, cons
     ranges.push_back(fb::CreateInputRange(builder, name, min, opt, max));
   }
   const auto range_list = builder.CreateVector(ranges);
-  const auto profile = fb::CreateOptimizationProfile(builder, range_list, engine.profile.max_graphs);
+  const auto profile = fb::CreateOptimizationProfile(builder, range_list, engine.profile.max_graphs, engine.profile.opt_graphs);
 
   const auto device = builder.CreateString(engine.target.device);
   const auto device_name = builder.CreateString(engine.target.device_name);

@@ -177,6 +177,7 @@ EngineContents sample_engine() {
   engine.profile.inputs.push_back({"x", {1, 4}, {2708, 4}, {100000, 4}});
   engine.profile.inputs.push_back({"edge_index", {2, 0}, {2, 10556}, {2, 1000000}});
   engine.profile.max_graphs = 64;
+  engine.profile.opt_graphs = 48;
   engine.target = {"cuda", 90, "NVIDIA H100 80GB HBM3"};
   engine.kernel_choices = {{"MatMul_0", "cublas_gemm"}, {"Custom_1", "spmm_row_balanced"}};
   engine.applied_passes = {"fold_constants", "lift_message_passing", "fuse_bias_relu"};
@@ -283,6 +284,7 @@ void expect_same_engine(const EngineContents& a, const EngineContents& b) {
     EXPECT_EQ(a.profile.inputs[i].max, b.profile.inputs[i].max);
   }
   EXPECT_EQ(a.profile.max_graphs, b.profile.max_graphs);
+  EXPECT_EQ(a.profile.opt_graphs, b.profile.opt_graphs);
   EXPECT_EQ(a.target.device, b.target.device);
   EXPECT_EQ(a.target.compute_capability, b.target.compute_capability);
   EXPECT_EQ(a.target.device_name, b.target.device_name);

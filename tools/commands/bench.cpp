@@ -95,6 +95,7 @@ void set_opt_shape(builder::ProfileRequest& profile, const ir::Graph& graph, con
   if (roles.node_features.empty() || roles.edge_index.empty() || workload.num_nodes <= 0) return;
   profile.opt_nodes = workload.num_nodes;
   profile.opt_edges = workload.num_edges;
+  if (!roles.batch.empty() && workload.num_graphs > 0) profile.opt_graphs = workload.num_graphs;
 }
 
 void save_tensors(const std::string& path, const std::vector<std::string>& order, const runtime::TensorMap& tensors) {

@@ -187,6 +187,9 @@ void add_build_command(CLI::App& app, int& exit_code) {
   command->add_option("--min-edges", p.min_edges, "Smallest num_edges (every dimension sharing edge_index's second)");
   command->add_option("--opt-edges", p.opt_edges, "num_edges to optimise for");
   command->add_option("--max-edges", p.max_edges, "Largest num_edges");
+  command->add_option("--opt-graphs", p.opt_graphs,
+                      "Graphs a batch holds to optimise for (graph-level models; the SpMM tactics are timed on that many "
+                      "small graphs; default: one per 25 nodes)");
   command->add_option("--max-graphs", p.max_graphs, "Most graphs in one batch (bound on the values of batch + 1)");
   command->add_option("--disable-pass", options->disabled_passes,
                       "Skip this optimisation pass (repeatable): constant_folding, shape_simplification, "
