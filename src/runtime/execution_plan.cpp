@@ -15,6 +15,12 @@ ValueRef reference(const ExecutionPlan& plan, const std::string& name) {
   return ValueRef{name.empty() ? -1 : plan.find_slot(name), &name};
 }
 
+bool has_subgraph(const ir::Node& node) {
+  for (const auto& [key, attribute] : node.attributes)
+    if (attribute.kind == ir::Attribute::Kind::Graph) return true;
+  return false;
+}
+
 }  // namespace
 
 ExecutionPlan plan_graph(const ir::Graph& graph) {
@@ -26,17 +32,10 @@ ExecutionPlan plan_graph(const ir::Graph& graph) {
     for (const std::string& output : node.outputs)
       if (!output.empty()) add_slot(plan, output);
 
-  // The node that reads each value last (a node with a subgraph reads what its branches read).
-  std::vector<std::set<std::string>> reads(graph.nodes.size());
-  std::unordered_map<std::string, size_t> last_use;
-  for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    ir::collect_reads(graph.nodes[i], reads[i]);
-    for (const std::string& name : reads[i]) last_use[name] = i;
-  }
-  std::set<std::string> graph_outputs;
-  for (const ir::ValueInfo& output : graph.outputs) graph_outputs.insert(output.name);
-
   plan.nodes.resize(graph.nodes.size());
+  // The node that reads each slot last (a node with a subgraph reads what its branches read).
+  // Names without a slot here (an enclosing graph's, or a branch's own) are not this plan's to free.
+  std::vector<int64_t> last_reader(plan.slot_names.size(), -1);
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const ir::Node& node = graph.nodes[i];
     PlannedNode& planned = plan.nodes[i];
@@ -44,15 +43,24 @@ ExecutionPlan plan_graph(const ir::Graph& graph) {
     planned.kernel = cpu::kernel_registry().find(node.op_type);
     GNNRT_CHECK(planned.kernel != nullptr, "no CPU kernel for ", node.describe());
     planned.metadata_only = node.op_type == "Shape" || node.op_type == "Size";
-    for (const std::string& input : node.inputs) planned.inputs.push_back(reference(plan, input));
+    for (const std::string& input : node.inputs) {
+      planned.inputs.push_back(reference(plan, input));
+      if (planned.inputs.back().slot >= 0) last_reader[static_cast<size_t>(planned.inputs.back().slot)] = static_cast<int64_t>(i);
+    }
     for (const std::string& output : node.outputs) planned.outputs.push_back(output.empty() ? -1 : plan.find_slot(output));
+    if (has_subgraph(node)) {
+      std::set<std::string> reads;
+      ir::collect_reads(node, reads);
+      for (const std::string& name : reads)
+        if (const int32_t slot = plan.find_slot(name); slot >= 0) last_reader[static_cast<size_t>(slot)] = static_cast<int64_t>(i);
+    }
   }
-  // Names read but defined in an enclosing graph (or inside a branch) have no slot here: freeing
-  // them is the enclosing graph's business.
-  for (const auto& [name, node] : last_use) {
-    const int32_t slot = plan.find_slot(name);
-    if (slot >= 0 && !graph_outputs.count(name)) plan.nodes[node].frees.push_back(slot);
-  }
+  std::vector<bool> graph_output(plan.slot_names.size(), false);
+  for (const ir::ValueInfo& output : graph.outputs)
+    if (const int32_t slot = plan.find_slot(output.name); slot >= 0) graph_output[static_cast<size_t>(slot)] = true;
+  for (size_t slot = 0; slot < last_reader.size(); ++slot)
+    if (last_reader[slot] >= 0 && !graph_output[slot])
+      plan.nodes[static_cast<size_t>(last_reader[slot])].frees.push_back(static_cast<int32_t>(slot));
   for (const ir::ValueInfo& output : graph.outputs) plan.outputs.push_back(reference(plan, output.name));
   return plan;
 }
