@@ -10,17 +10,32 @@
 namespace gnnrt::runtime {
 namespace {
 
-// Values visible while a graph runs; a subgraph's scope falls back to its enclosing one.
+// Values visible while a graph runs, one slot per value its plan numbers; a subgraph's scope
+// falls back to its enclosing one for values it does not define.
 struct Scope {
+  const ExecutionPlan* plan = nullptr;
   const Scope* parent = nullptr;
-  std::unordered_map<std::string, Tensor> values;
+  std::vector<Tensor> slots;
+
+  Scope(const ExecutionPlan& graph_plan, const Scope* enclosing)
+      : plan(&graph_plan), parent(enclosing), slots(graph_plan.slot_names.size()) {}
 
   const Tensor* lookup(const std::string& name) const {
     for (const Scope* s = this; s != nullptr; s = s->parent) {
-      auto it = s->values.find(name);
-      if (it != s->values.end()) return &it->second;
+      const int32_t slot = s->plan->find_slot(name);
+      if (slot >= 0 && s->slots[static_cast<size_t>(slot)].defined()) return &s->slots[static_cast<size_t>(slot)];
     }
     return nullptr;
+  }
+  const Tensor* lookup(const ValueRef& value) const {
+    if (value.slot >= 0 && slots[static_cast<size_t>(value.slot)].defined()) return &slots[static_cast<size_t>(value.slot)];
+    return lookup(*value.name);
+  }
+  // Sets a value by name (structure results preloaded from a cache entry or binding).
+  void set(const std::string& name, const Tensor& tensor) {
+    const int32_t slot = plan->find_slot(name);
+    GNNRT_CHECK(slot >= 0, "value '", name, "' is not defined by graph '", plan->graph->name, "'");
+    slots[static_cast<size_t>(slot)] = tensor;
   }
 };
 
@@ -32,22 +47,12 @@ void collect_missing_kernels(const ir::Graph& graph, std::vector<std::string>& m
   }
 }
 
-// Frees each intermediate after its last reader, so peak memory follows the live set: frees[i]
-// lists the values node i reads last (graph outputs are never freed). Computed once per graph.
-GraphLiveness compute_liveness(const ir::Graph& graph) {
-  std::unordered_map<std::string, size_t> last_use;
-  std::vector<std::set<std::string>> reads(graph.nodes.size());
-  for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    ir::collect_reads(graph.nodes[i], reads[i]);
-    for (const std::string& name : reads[i]) last_use[name] = i;
-  }
-  std::set<std::string> keep;
-  for (const ir::ValueInfo& out : graph.outputs) keep.insert(out.name);
-  GraphLiveness liveness;
-  liveness.frees.resize(graph.nodes.size());
-  for (const auto& [name, node] : last_use)
-    if (!keep.count(name)) liveness.frees[node].push_back(name);
-  return liveness;
+// Plans `graph` and every subgraph inside it, once, when the executor is made.
+void plan_graphs(const ir::Graph& graph, PlanCache& plans) {
+  plans.emplace(&graph, plan_graph(graph));
+  for (const ir::Node& node : graph.nodes)
+    for (const auto& [key, attribute] : node.attributes)
+      if (attribute.kind == ir::Attribute::Kind::Graph && attribute.g) plan_graphs(*attribute.g, plans);
 }
 
 // Which top-level nodes a call runs, and what it keeps of the structure part.
@@ -59,7 +64,7 @@ enum class StructureMode {
 
 struct TopLevelPlan {
   const StructureSplit* split = nullptr;
-  const std::set<std::string>* boundary = nullptr;  // split->boundary_values as a set
+  const std::vector<bool>* boundary_slots = nullptr;  // per top-level slot: a boundary value of the split
   StructureMode mode = StructureMode::RunAll;
   TensorMap* capture = nullptr;  // boundary values, filled as they are computed
   std::vector<NodeTiming>* profile = nullptr;
@@ -67,37 +72,45 @@ struct TopLevelPlan {
 
 class GraphRun {
  public:
-  GraphRun(DeviceBackend* device, const NodeObserver* observer, LivenessCache& liveness, TopLevelPlan plan = {})
-      : device_(device), observer_(observer), liveness_(liveness), plan_(plan) {}
+  GraphRun(DeviceBackend* device, const NodeObserver* observer, const PlanCache& plans, TopLevelPlan plan = {})
+      : device_(device), observer_(observer), plans_(plans), plan_(plan) {}
 
-  std::vector<Tensor> run_graph(const ir::Graph& graph, Scope& scope, bool top_level) {
-    for (const auto& [name, tensor] : graph.initializers) scope.values.emplace(name, tensor);
-    const GraphLiveness& liveness = liveness_of(graph);
+  // `scope` holds the graph's inputs (and, for SkipStructure, the preloaded structure values).
+  std::vector<Tensor> run_graph(Scope& scope, bool top_level) {
+    const ExecutionPlan& graph_plan = *scope.plan;
+    const ir::Graph& graph = *graph_plan.graph;
+    // An input given under an initializer's name overrides it (ONNX: the initializer is its default).
+    for (const auto& [slot, tensor] : graph_plan.initializers)
+      if (!scope.slots[static_cast<size_t>(slot)].defined()) scope.slots[static_cast<size_t>(slot)] = *tensor;
 
-    for (size_t i = 0; i < graph.nodes.size(); ++i) {
-      const ir::Node& node = graph.nodes[i];
+    for (size_t i = 0; i < graph_plan.nodes.size(); ++i) {
+      const PlannedNode& planned = graph_plan.nodes[i];
+      const ir::Node& node = *planned.node;
       const bool structural = top_level && plan_.split && plan_.split->is_structure_node[i];
       const bool skip = top_level && ((plan_.mode == StructureMode::SkipStructure && structural) ||
                                       (plan_.mode == StructureMode::OnlyStructure && !structural));
       if (skip) continue;
-      std::vector<Tensor> outputs = top_level && plan_.profile ? profiled_run(node, scope) : run_node(node, scope);
-      for (size_t k = 0; k < node.outputs.size(); ++k) {
-        if (node.outputs[k].empty()) continue;
+      std::vector<Tensor> outputs =
+          top_level && plan_.profile ? profiled_run(planned, scope) : run_node(planned, scope);
+      for (size_t k = 0; k < planned.outputs.size(); ++k) {
+        const int32_t slot = planned.outputs[k];
+        if (slot < 0) continue;
         if (k >= outputs.size() || !outputs[k].defined())
           fail_internal(node.describe(), " did not compute its output '", node.outputs[k], "'");
-        scope.values[node.outputs[k]] = outputs[k];
-        if (structural && plan_.capture && plan_.boundary->count(node.outputs[k]))
+        scope.slots[static_cast<size_t>(slot)] = outputs[k];
+        if (structural && plan_.capture && (*plan_.boundary_slots)[static_cast<size_t>(slot)])
           (*plan_.capture)[node.outputs[k]] = outputs[k];
       }
       if (top_level && observer_ && *observer_) (*observer_)(node, outputs);
-      for (const std::string& name : liveness.frees[i]) scope.values.erase(name);
+      for (const int32_t slot : planned.frees) scope.slots[static_cast<size_t>(slot)] = Tensor();
     }
 
     std::vector<Tensor> results;
     if (top_level && plan_.mode == StructureMode::OnlyStructure) return results;
-    for (const ir::ValueInfo& out : graph.outputs) {
-      const Tensor* value = scope.lookup(out.name);
-      if (!value) fail_input("graph '", graph.name, "': output '", out.name, "' was never computed");
+    results.reserve(graph_plan.outputs.size());
+    for (const ValueRef& out : graph_plan.outputs) {
+      const Tensor* value = scope.lookup(out);
+      if (!value) fail_input("graph '", graph.name, "': output '", *out.name, "' was never computed");
       results.push_back(*value);
     }
     return results;
@@ -107,16 +120,11 @@ class GraphRun {
   const std::vector<const ir::Node*>& sites() const { return sites_; }
 
  private:
-  const GraphLiveness& liveness_of(const ir::Graph& graph) {
-    auto it = liveness_.find(&graph);
-    if (it == liveness_.end()) it = liveness_.emplace(&graph, compute_liveness(graph)).first;
-    return it->second;
-  }
-
-  std::vector<Tensor> profiled_run(const ir::Node& node, Scope& scope) {
+  std::vector<Tensor> profiled_run(const PlannedNode& planned, Scope& scope) {
+    const ir::Node& node = *planned.node;
     std::vector<Tensor> outputs;
     NodeTiming timing{node.name, node.op_type, "cpu", 0.0};
-    const auto work = [&] { outputs = run_node(node, scope); };
+    const auto work = [&] { outputs = run_node(planned, scope); };
     if (device_) {
       // Which backend ran it: a device node leaves its outputs on the device.
       timing.milliseconds = device_->time_call_ms(work);
@@ -131,22 +139,24 @@ class GraphRun {
     return outputs;
   }
 
-  std::vector<Tensor> run_node(const ir::Node& node, Scope& scope) {
-    std::vector<const Tensor*> inputs;
-    for (const std::string& name : node.inputs) {
-      if (name.empty()) {
+  std::vector<Tensor> run_node(const PlannedNode& planned, Scope& scope) {
+    const ir::Node& node = *planned.node;
+    cpu::KernelInputs inputs;
+    inputs.reserve(planned.inputs.size());
+    for (const ValueRef& ref : planned.inputs) {
+      if (ref.omitted()) {
         inputs.push_back(nullptr);
         continue;
       }
-      const Tensor* value = scope.lookup(name);
-      if (!value) fail_input(node.describe(), ": input '", name, "' has no value (the graph is malformed)");
+      const Tensor* value = scope.lookup(ref);
+      if (!value) fail_input(node.describe(), ": input '", *ref.name, "' has no value (the graph is malformed)");
       inputs.push_back(value);
     }
     const int32_t site = static_cast<int32_t>(sites_.size());
     sites_.push_back(&node);
     try {
       if (device_ && device_->takes(node, inputs)) return device_->run(node, inputs, site);
-      return run_on_cpu(node, inputs, scope);
+      return run_on_cpu(planned, inputs, scope);
     } catch (const Error& error) {
       const std::string message = error.what();
       // Errors from inside a subgraph already carry their node; keep the innermost.
@@ -157,33 +167,33 @@ class GraphRun {
     }
   }
 
-  std::vector<Tensor> run_on_cpu(const ir::Node& node, const std::vector<const Tensor*>& inputs, Scope& scope) {
+  std::vector<Tensor> run_on_cpu(const PlannedNode& planned, const cpu::KernelInputs& inputs, Scope& scope) {
+    cpu::KernelContext context;
+    context.run_subgraph = [this, &scope](const ir::Graph& subgraph) {
+      Scope inner(plans_.at(&subgraph), &scope);
+      return run_graph(inner, false);
+    };
     // The CPU kernels read data: bring device inputs to the host (Shape and Size need only metadata).
+    const auto on_device = [](const Tensor* input) { return input && !input->on_host(); };
+    if (planned.metadata_only || std::none_of(inputs.begin(), inputs.end(), on_device))
+      return (*planned.kernel)(*planned.node, inputs, context);
     std::vector<Tensor> host_copies;
     host_copies.reserve(inputs.size());
     cpu::KernelInputs host_inputs;
-    const bool metadata_only = node.op_type == "Shape" || node.op_type == "Size";
     for (const Tensor* input : inputs) {
-      if (input && !input->on_host() && !metadata_only) {
+      if (on_device(input)) {
         host_copies.push_back(device_->to_host(*input));
         host_inputs.push_back(&host_copies.back());
       } else {
         host_inputs.push_back(input);
       }
     }
-    cpu::KernelContext context;
-    context.run_subgraph = [this, &scope](const ir::Graph& subgraph) {
-      Scope inner{&scope, {}};
-      return run_graph(subgraph, inner, false);
-    };
-    const cpu::KernelFn* kernel = cpu::kernel_registry().find(node.op_type);
-    GNNRT_CHECK(kernel != nullptr, "no CPU kernel for ", node.describe());
-    return (*kernel)(node, host_inputs, context);
+    return (*planned.kernel)(*planned.node, host_inputs, context);
   }
 
   DeviceBackend* device_;
   const NodeObserver* observer_;
-  LivenessCache& liveness_;
+  const PlanCache& plans_;
   TopLevelPlan plan_;
   std::vector<const ir::Node*> sites_;
 };
@@ -198,8 +208,14 @@ Executor::Executor(const ir::Graph& graph, DeviceBackend* device) : graph_(graph
     for (const std::string& m : missing) list += "\n  " + m;
     fail_input(missing.size(), " node(s) have no CPU kernel:", list);
   }
+  plan_graphs(graph_, plans_);
+  plan_ = &plans_.at(&graph_);
   split_ = split_structure(graph_);
-  boundary_.insert(split_.boundary_values.begin(), split_.boundary_values.end());
+  boundary_slots_.assign(plan_->slot_names.size(), false);
+  for (const std::string& name : split_.boundary_values) {
+    const int32_t slot = plan_->find_slot(name);
+    if (slot >= 0) boundary_slots_[static_cast<size_t>(slot)] = true;
+  }
   std::set<std::string> graph_inputs;
   for (const ir::ValueInfo& input : graph_.inputs) graph_inputs.insert(input.name);
   for (size_t i = 0; i < graph_.nodes.size(); ++i) {
@@ -216,14 +232,14 @@ Executor::~Executor() = default;
 
 namespace {
 
-TensorMap graph_scope_inputs(const ir::Graph& graph, const TensorMap& inputs) {
-  TensorMap values;
-  for (const ir::ValueInfo& input : graph.inputs) {
-    auto it = inputs.find(input.name);
-    if (it == inputs.end()) fail_input("missing input '", input.name, "'");
-    values.emplace(input.name, it->second);
+// Puts every graph input into the top-level scope.
+void bind_graph_inputs(const TensorMap& inputs, Scope& scope) {
+  const ir::Graph& graph = *scope.plan->graph;
+  for (size_t i = 0; i < graph.inputs.size(); ++i) {
+    auto it = inputs.find(graph.inputs[i].name);
+    if (it == inputs.end()) fail_input("missing input '", graph.inputs[i].name, "'");
+    scope.slots[static_cast<size_t>(scope.plan->input_slots[i])] = it->second;
   }
-  return values;
 }
 
 // Drains the stream and clears the error record after a failure: the first error is the one to report.
@@ -261,12 +277,12 @@ std::string recording_key(const ir::Graph& graph, const TensorMap& inputs, const
 
 TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer, const RunOptions& options,
                         RunStats* stats) {
-  Scope scope;
-  for (auto& [name, tensor] : graph_scope_inputs(graph_, inputs)) scope.values.emplace(name, tensor);
+  Scope scope(*plan_, nullptr);
+  bind_graph_inputs(inputs, scope);
 
   TopLevelPlan plan;
   plan.split = &split_;
-  plan.boundary = &boundary_;
+  plan.boundary_slots = &boundary_slots_;
   plan.profile = options.profile;
   TensorMap captured;
   std::shared_ptr<const StructureEntry> reused = options.binding;
@@ -278,7 +294,7 @@ TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer, c
   }
   if (reused) {
     plan.mode = StructureMode::SkipStructure;
-    for (const auto& [name, tensor] : reused->values) scope.values[name] = tensor;
+    for (const auto& [name, tensor] : reused->values) scope.set(name, tensor);
   } else if (options.cache && split_.structure_node_count > 0) {
     plan.capture = &captured;
   }
@@ -295,10 +311,10 @@ TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer, c
     }
   }
 
-  GraphRun run(device_, observer ? &observer : nullptr, liveness_, plan);
+  GraphRun run(device_, observer ? &observer : nullptr, plans_, plan);
   std::vector<Tensor> results;
   try {
-    results = run.run_graph(graph_, scope, true);
+    results = run.run_graph(scope, true);
   } catch (...) {
     drain_after_failure(device_);
     throw;
@@ -349,32 +365,32 @@ std::optional<TensorMap> Executor::run_recorded(const TensorMap& inputs,
     return std::nullopt;
   }
   if (!call->launch) {
-    Scope scope;
+    Scope scope(*plan_, nullptr);
     for (const ir::ValueInfo& input : graph_.inputs) {
       const Tensor& tensor = inputs.at(input.name);
       if (tensor.on_host() && feature_inputs_.count(input.name)) {
         Tensor staged = device_->to_device(tensor);
         call->staged_inputs.emplace(input.name, staged);
-        scope.values.emplace(input.name, staged);
+        scope.set(input.name, staged);
       } else {
-        scope.values.emplace(input.name, tensor);
+        scope.set(input.name, tensor);
       }
     }
     if (reused)
-      for (const auto& [name, tensor] : reused->values) scope.values[name] = tensor;
+      for (const auto& [name, tensor] : reused->values) scope.set(name, tensor);
     TopLevelPlan plan;
     plan.split = &split_;
-    plan.boundary = &boundary_;
+    plan.boundary_slots = &boundary_slots_;
     plan.mode = StructureMode::SkipStructure;
-    GraphRun run(device_, nullptr, liveness_, plan);
+    GraphRun run(device_, nullptr, plans_, plan);
     device_->begin_capture();
     std::string why_not;
     try {
-      call->outputs = run.run_graph(graph_, scope, true);
+      call->outputs = run.run_graph(scope, true);
     } catch (const std::exception& error) {
       why_not = error.what();
     }
-    scope.values.clear();
+    scope.slots.clear();
     std::unique_ptr<CapturedCall> launch = device_->end_capture(why_not);
     if (!launch || !why_not.empty()) {
       call->not_recordable = why_not.empty() ? "the call could not be recorded" : why_not;
@@ -407,17 +423,17 @@ std::optional<TensorMap> Executor::run_recorded(const TensorMap& inputs,
 }
 
 std::shared_ptr<StructureEntry> Executor::run_structure(const TensorMap& inputs) {
-  Scope scope;
-  for (auto& [name, tensor] : graph_scope_inputs(graph_, inputs)) scope.values.emplace(name, tensor);
+  Scope scope(*plan_, nullptr);
+  bind_graph_inputs(inputs, scope);
   TopLevelPlan plan;
   plan.split = &split_;
-  plan.boundary = &boundary_;
+  plan.boundary_slots = &boundary_slots_;
   plan.mode = StructureMode::OnlyStructure;
   TensorMap captured;
   plan.capture = &captured;
-  GraphRun run(device_, nullptr, liveness_, plan);
+  GraphRun run(device_, nullptr, plans_, plan);
   try {
-    run.run_graph(graph_, scope, true);
+    run.run_graph(scope, true);
   } catch (...) {
     drain_after_failure(device_);
     throw;

@@ -14,6 +14,7 @@
 #include "gnnrt/tensor.h"
 #include "ir/graph.h"
 #include "runtime/backend.h"
+#include "runtime/execution_plan.h"
 #include "runtime/structure_cache.h"
 #include "runtime/structure_split.h"
 
@@ -49,11 +50,8 @@ struct RunOptions {
   bool cuda_graph = false;
 };
 
-// Which values each node of a graph reads last, computed once per graph an executor runs.
-struct GraphLiveness {
-  std::vector<std::vector<std::string>> frees;
-};
-using LivenessCache = std::unordered_map<const ir::Graph*, GraphLiveness>;
+// The plan of the graph and of each subgraph inside it, made with the executor.
+using PlanCache = std::unordered_map<const ir::Graph*, ExecutionPlan>;
 
 struct RunStats {
   bool structure_reused = false;  // the structure part was skipped (cache hit or binding)
@@ -70,6 +68,8 @@ class Executor {
   // has no CPU kernel (every op needs one: it is the fallback and the reference).
   explicit Executor(const ir::Graph& graph, DeviceBackend* device = nullptr);
   ~Executor();
+  Executor(const Executor&) = delete;  // plan_ points into plans_
+  Executor& operator=(const Executor&) = delete;
 
   // `inputs` must hold every graph input (validate them first: runtime/input_binding.h).
   // Returns the graph outputs by name, as host tensors.
@@ -97,9 +97,10 @@ class Executor {
   const ir::Graph& graph_;
   DeviceBackend* device_;
   StructureSplit split_;
-  std::set<std::string> boundary_;
+  PlanCache plans_;                       // read-only once made: calls do not change it
+  const ExecutionPlan* plan_ = nullptr;    // the top-level graph's, in plans_
+  std::vector<bool> boundary_slots_;       // per top-level slot: one of split_.boundary_values
   std::set<std::string> feature_inputs_;  // graph inputs read outside the structure part
-  LivenessCache liveness_;  // filled as graphs (If branches too) first run: one thread at a time
   std::list<std::shared_ptr<RecordedCall>> recorded_;
 };
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "backends/cpu/blas_gemm.h"
+#include "backends/cpu/broadcast.h"  // kParallelElementThreshold
 #include "backends/cpu/kernel_registry.h"
 #include "backends/op_shapes/fused_linear.h"
 
@@ -45,7 +46,8 @@ std::vector<Tensor> linear_kernel(const ir::Node& node, const KernelInputs& inpu
   const float* b = layout.has_bias ? bias.data<float>() : nullptr;
   const bool relu = layout.activation == op_shapes::SpmmActivation::Relu;
   if (b || relu) {
-#pragma omp parallel for schedule(static)
+    // Element-wise: small outputs are not worth waking the other threads for.
+#pragma omp parallel for schedule(static) if (y.numel() >= kParallelElementThreshold)
     for (int64_t row = 0; row < m; ++row)
       for (int64_t col = 0; col < n; ++col) {
         float v = out[row * n + col] + (b ? b[col] : 0.0f);

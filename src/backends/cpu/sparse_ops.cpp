@@ -100,10 +100,14 @@ void spmm_rows(const op_shapes::SpmmLayout& layout, const KernelInputs& inputs, 
   const bool relu = layout.activation == op_shapes::SpmmActivation::Relu;
   Out* y = output.data<Out>();
 
-#pragma omp parallel
+  // Rows go out 256 at a time, so a matrix of one chunk runs on one thread anyway: without a team,
+  // it skips waking the others and waiting for them (the whole cost on a molecule-sized graph).
+  // Each row's sum is the same whichever thread computes it.
+  constexpr int64_t kRowsPerChunk = 256;
+#pragma omp parallel if (layout.num_rows > kRowsPerChunk)
   {
     std::vector<float> sum(static_cast<size_t>(width));
-#pragma omp for schedule(dynamic, 256)
+#pragma omp for schedule(dynamic, kRowsPerChunk)
     for (int64_t row = 0; row < layout.num_rows; ++row) {
       std::fill(sum.begin(), sum.end(), 0.0f);
       for (int64_t e = row_ptr[row]; e < row_ptr[row + 1]; ++e) {
