@@ -165,8 +165,8 @@ TEST(CudaInt8, LinearWithPerColumnInt8WeightsMatchesCpu) {
       node.domain = ir::kGnnrtDomain;
       if (relu) set_string(node, "activation", "relu");
       SCOPED_TRACE(cat(rows, "x", inner, "x", width, relu ? " relu" : ""));
-      // Both sides dequantise W to the same fp32 values; CUDA multiplies wide layers on TF32 tensor
-      // cores (narrow ones, launch/small_linear.cuh, in fp32) (X's mantissa rounded to 10 bits: about 2^-11 of each |term|, some sqrt(K) terms' worth), the CPU
+      // Both sides dequantise W to the same fp32 values; CUDA multiplies on TF32 tensor cores (X's
+      // mantissa rounded to 10 bits: about 2^-11 of each |term|, some sqrt(K) terms' worth), the CPU
       // in IEEE fp32. A wrong scale or column would be off by the outputs' own size (tens).
       expect_cuda_parity(node, {x, w, bias, scale}, ParityTolerance{2e-3 * std::sqrt(double(inner)), 2e-3});
     }

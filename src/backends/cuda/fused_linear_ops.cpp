@@ -9,11 +9,8 @@
 // default): W carries 8 bits, and TF32's 10-bit mantissa of X is finer than the int8 steps the
 // output is quantised to next; a layer that must be IEEE fp32 is kept out of int8 with
 // --layer-precision NAME:fp32.
-// Narrow layers (launch/small_linear.cuh: K x N weights that fit in shared memory) skip cuBLASLt
-// and run one kernel of gnnrt's own, which also keeps each row's result independent of the batch.
 #include <cublasLt.h>
 
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,7 +20,6 @@
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/launch/fused_linear.cuh"
 #include "backends/cuda/launch/quantize.cuh"
-#include "backends/cuda/launch/small_linear.cuh"
 #include "backends/cuda/op_helpers.h"
 #include "backends/op_shapes/fused_linear.h"
 
@@ -161,33 +157,6 @@ void gemm_ex_then_epilogue(const LinearLayout& layout, DType dtype, const void* 
                            context.stream);
 }
 
-// GNNRT_CUDA_LINEAR=cublaslt sends every Linear to cuBLASLt (for A/B timing of the small-layer
-// kernel); unset or anything else: narrow layers take the small-layer kernel.
-bool small_linear_enabled() {
-  static const bool enabled = [] {
-    const char* choice = std::getenv("GNNRT_CUDA_LINEAR");
-    return !(choice && std::string(choice) == "cublaslt");
-  }();
-  return enabled;
-}
-
-void run_small_linear(const LinearLayout& layout, DType dtype, const Tensor& x, const Tensor& w,
-                      const Tensor* weight_scale, const void* bias, Tensor& y, cudaStream_t stream) {
-  SmallLinearProblem problem;
-  problem.dtype = dtype;
-  problem.x = x.raw();
-  problem.w = w.raw();
-  problem.int8_weight = layout.int8_weight;
-  problem.weight_scale = weight_scale ? static_cast<const float*>(weight_scale->raw()) : nullptr;
-  problem.bias = bias;
-  problem.y = y.raw();
-  problem.rows = layout.rows;
-  problem.inner = layout.inner;
-  problem.width = layout.width;
-  problem.relu = layout.activation == SpmmActivation::Relu;
-  launch_small_linear(problem, stream);
-}
-
 Outputs linear_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKernelContext& context) {
   using namespace fused_linear;
   const LinearLayout layout = linear_layout(node, inputs);
@@ -197,12 +166,6 @@ Outputs linear_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKern
   const DType dtype = x.dtype();
   Tensor y = context.allocate(dtype, {layout.rows, layout.width});
   if (y.numel() == 0) return {y};
-  const void* bias = layout.has_bias ? inputs[kBias]->raw() : nullptr;
-  if (layout.inner > 0 && small_linear_enabled() && small_linear_fits(layout.inner, layout.width)) {
-    run_small_linear(layout, dtype, x, *inputs[kWeight], layout.int8_weight ? inputs[kWeightScale] : nullptr, bias, y,
-                     context.stream);
-    return {y};
-  }
   Tensor w = *inputs[kWeight];
   if (layout.int8_weight) {
     Tensor dequantized = context.allocate(DType::Float32, w.shape());
@@ -211,6 +174,7 @@ Outputs linear_kernel(const ir::Node& node, const KernelInputs& inputs, CudaKern
                                    static_cast<float*>(dequantized.raw()), context.stream);
     w = dequantized;
   }
+  const void* bias = layout.has_bias ? inputs[kBias]->raw() : nullptr;
   if (layout.inner == 0) {  // a sum over nothing: Y = act(bias)
     GNNRT_CUDA_CHECK(cudaMemsetAsync(y.raw(), 0, y.nbytes(), context.stream));
     launch_bias_activation(dtype, y.raw(), bias, layout.rows, layout.width,
