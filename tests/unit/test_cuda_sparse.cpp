@@ -583,7 +583,8 @@ TEST(CudaSparse, TimingRunsEverySupportedTacticAndPicksTheFastest) {
     const cuda::SpmmTacticChoice choice = cuda::time_spmm_tactics(problem, stream, {}, {1, 5});
     cudaStreamDestroy(stream);
     // 64 features: 256-byte fp32 rows are timed whole and in 128-byte slabs; 128-byte 16-bit rows
-    // only whole. cuSPARSE takes fp32 only.
+    // only whole; rows_per_warp also in 64- and 32-byte slabs (more rows a warp). cuSPARSE takes
+    // fp32 only.
     std::vector<std::string> names;
     for (const cuda::SpmmTacticTime& time : choice.times) names.push_back(cuda::spmm_config_name(time.config));
     std::sort(names.begin(), names.end());
@@ -593,10 +594,13 @@ TEST(CudaSparse, TimingRunsEverySupportedTacticAndPicksTheFastest) {
                                        "row_balanced:slab=128",
                                        "row_balanced:slab=512",
                                        "rows_per_warp:slab=128",
+                                       "rows_per_warp:slab=32",
                                        "rows_per_warp:slab=512",
+                                       "rows_per_warp:slab=64",
                                        "warp_per_row:slab=128",
                                        "warp_per_row:slab=512"}
-            : std::vector<std::string>{"row_balanced:slab=512", "rows_per_warp:slab=512", "warp_per_row:slab=512"};
+            : std::vector<std::string>{"row_balanced:slab=512", "rows_per_warp:slab=32", "rows_per_warp:slab=512",
+                                       "rows_per_warp:slab=64", "warp_per_row:slab=512"};
     EXPECT_EQ(names, expected);
     EXPECT_EQ(choice.best, choice.times.front().config);
     for (size_t i = 0; i < choice.times.size(); ++i) {

@@ -139,7 +139,8 @@ SpmmTactic choose_spmm_tactic(int64_t num_rows, int64_t num_edges, int64_t width
 namespace {
 
 // The configurations worth timing for `problem`: each gathering tactic at every distinct slab
-// width of 128, 256 and 512 bytes (narrower rows collapse to one), and cuSPARSE.
+// width of 128, 256 and 512 bytes (narrower rows collapse to one), rows_per_warp also at 64 and 32
+// (fewer lanes a row, more rows a warp: for the short rows of batched small graphs), and cuSPARSE.
 std::vector<SpmmConfig> candidate_configs(const SpmmProblem& problem) {
   std::vector<SpmmConfig> configs;
   for (SpmmTactic tactic : kSpmmTactics) {
@@ -149,7 +150,8 @@ std::vector<SpmmConfig> candidate_configs(const SpmmProblem& problem) {
       continue;
     }
     std::vector<int64_t> widths_seen;
-    for (int32_t slab : {512, 256, 128}) {
+    for (int32_t slab : {512, 256, 128, 64, 32}) {
+      if (slab < 128 && tactic != SpmmTactic::RowsPerWarp) break;
       SpmmProblem sliced = problem;
       sliced.slab_bytes = slab;
       const int64_t used = spmm_slab_bytes_used(sliced);
