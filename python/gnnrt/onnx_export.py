@@ -9,6 +9,7 @@ import contextlib
 import io
 import logging
 import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 
@@ -99,6 +100,35 @@ def _export_dynamo(model, args, path, names, output_names, dims, min_size):
                       input_names=names, output_names=output_names, dynamic_shapes=shapes)
 
 
+@contextlib.contextmanager
+def symbolic_pyg_sizes():
+    """PyG's scatter takes a missing dim_size (global pooling without size=) as
+    int(index.max()) + 1. On Python 3.12 torch.export cannot trace that int() of a data-dependent
+    value (GuardOnDataDependentSymNode; 3.11 traces it). While this is active, every module's
+    `scatter` of PyG takes the same size with .item(), which stays symbolic: the number of graphs
+    in a batch is then an expression in the exported graph, as on 3.11. Eager results are the same."""
+    try:
+        from torch_geometric.utils import _scatter
+    except ImportError:
+        yield
+        return
+    original = _scatter.scatter
+
+    def scatter(src, index, dim=0, dim_size=None, reduce="sum"):
+        if dim_size is None and isinstance(index, torch.Tensor):
+            dim_size = index.max().item() + 1 if index.numel() > 0 else 0
+        return original(src, index, dim, dim_size, reduce)
+
+    patched = [module for module in list(sys.modules.values()) if getattr(module, "scatter", None) is original]
+    for module in patched:
+        module.scatter = scatter
+    try:
+        yield
+    finally:
+        for module in patched:
+            module.scatter = original
+
+
 def _export_torchscript(model, args, path, names, output_names, dims):
     torch.onnx.export(model, tuple(args), path, dynamo=False, opset_version=17, input_names=names,
                       output_names=output_names, dynamic_axes={n: d for n, d in dims.items() if d})
@@ -111,13 +141,15 @@ def export_model(model: torch.nn.Module, args: list, names: list[str], output_na
     dims = dynamic_dims_of(names, args)
     errors = []
     # Dim(min=1) as export_pyg.py retries it: GATConv's `index.numel() == 0` needs num_nodes >= 1.
-    for min_size in (None, 1):
+    # Then PyG's pooling sizes taken symbolically (symbolic_pyg_sizes), for Python 3.12.
+    for min_size, symbolic_sizes in ((None, False), (1, False), (None, True)):
         try:
-            with quiet():
+            with quiet(), (symbolic_pyg_sizes() if symbolic_sizes else contextlib.nullcontext()):
                 _export_dynamo(model, args, path, names, output_names, dims, min_size)
             return Export(path, "dynamo", names, output_names, dims)
         except Exception as error:  # noqa: BLE001: any exporter failure means trying the next way
-            errors.append(f"dynamo exporter{' with Dim(min=1)' if min_size else ''}: {first_line(error)}")
+            how = " with Dim(min=1)" if min_size else " with PyG's sizes symbolic" if symbolic_sizes else ""
+            errors.append(f"dynamo exporter{how}: {first_line(error)}")
             _remove(path)
     try:
         with quiet():

@@ -174,3 +174,26 @@ def test_edge_weight_model_compiles_and_every_argument_is_required():
     torch.testing.assert_close(compiled(**inputs), pyg(model, inputs), atol=ATOL, rtol=RTOL)
     with pytest.raises(TypeError, match="edge_weight"):
         compiled(inputs["x"], inputs["edge_index"])
+
+
+def test_symbolic_pyg_sizes_keeps_pooling_results_and_restores_pyg():
+    # The export-time stand-in for PyG's scatter (pooling without size=) gives the same numbers,
+    # and PyG's own function is back afterwards, in every module that had imported it.
+    from torch_geometric.nn import global_add_pool, global_mean_pool
+    from torch_geometric.utils import _scatter
+
+    from gnnrt.onnx_export import symbolic_pyg_sizes
+
+    original = _scatter.scatter
+    x = torch.randn(11, 3)
+    batch = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2, 2, 4, 4])  # graph 3 has no nodes
+    expected = (global_mean_pool(x, batch), global_add_pool(x, batch))
+    with symbolic_pyg_sizes():
+        assert _scatter.scatter is not original
+        during = (global_mean_pool(x, batch), global_add_pool(x, batch))
+    assert _scatter.scatter is original
+    import torch_geometric.nn.pool.glob as glob
+    assert glob.scatter is original
+    for want, got in zip(expected, during):
+        assert got.shape == (5, 3)
+        assert torch.equal(want, got)
