@@ -119,7 +119,9 @@ def symbolic_pyg_sizes():
             dim_size = index.max().item() + 1 if index.numel() > 0 else 0
         return original(src, index, dim, dim_size, reduce)
 
-    patched = [module for module in list(sys.modules.values()) if getattr(module, "scatter", None) is original]
+    # PyG's own modules only: another module's lazy __getattr__ could import or raise.
+    patched = [module for name, module in list(sys.modules.items())
+               if name.split(".")[0] == "torch_geometric" and getattr(module, "scatter", None) is original]
     for module in patched:
         module.scatter = scatter
     try:

@@ -76,9 +76,10 @@ engine::OptimizationProfile make_profile(const ir::Graph& graph, const ProfileRe
   engine::OptimizationProfile profile;
   profile.max_graphs = request.max_graphs;
   profile.opt_graphs = request.opt_graphs;
-  if (request.opt_graphs == 0 || request.opt_graphs < -1 ||
-      (request.max_graphs >= 0 && request.opt_graphs > request.max_graphs))
-    fail_input("--opt-graphs must be in [1, --max-graphs ", request.max_graphs, "], got ", request.opt_graphs);
+  if (request.opt_graphs == 0 || request.opt_graphs < -1)
+    fail_input("--opt-graphs must be at least 1, got ", request.opt_graphs);
+  if (request.max_graphs >= 0 && request.opt_graphs > request.max_graphs)
+    fail_input("--opt-graphs ", request.opt_graphs, " is more than --max-graphs ", request.max_graphs);
   if (request.opt_graphs > 0 && runtime::find_graph_input_roles(graph).batch.empty())
     fail_input("--opt-graphs: the model has no batch input (it serves one graph a call, not batches of graphs)");
   for (const ir::ValueInfo& input : graph.inputs) {
