@@ -95,10 +95,16 @@ nb::object array_from_tensor(const Tensor& tensor, Framework framework, int cuda
       return nb::ndarray<nb::numpy>(data, shape.size(), shape.data(), owner, nullptr, dtype_to_dlpack(tensor.dtype()),
                                     device, device_id)
           .cast();
-    case Framework::Torch:
-      return nb::ndarray<nb::pytorch>(data, shape.size(), shape.data(), owner, nullptr,
-                                      dtype_to_dlpack(tensor.dtype()), device, device_id)
-          .cast();
+    case Framework::Torch: {
+      // torch.utils.dlpack.from_dlpack of a capsule builds the tensor at once. Handed an array
+      // object instead (nanobind's nb::pytorch), it first looks up torch's current stream to
+      // order the hand-over, some microseconds a call on CUDA; none is needed: the engine's work
+      // is finished when run() returns.
+      nb::object capsule = nb::ndarray<>(data, shape.size(), shape.data(), owner, nullptr,
+                                         dtype_to_dlpack(tensor.dtype()), device, device_id)
+                               .cast();  // with no framework named, nanobind casts to a DLPack capsule
+      return nb::module_::import_("torch.utils.dlpack").attr("from_dlpack")(capsule);
+    }
     case Framework::DLPack:
       break;
   }

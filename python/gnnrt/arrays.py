@@ -31,7 +31,7 @@ def classify(inputs: dict) -> CallKind:
         if torch is not None and isinstance(value, torch.Tensor):
             framework = TORCH
             if value.is_cuda:
-                index = value.device.index if value.device.index is not None else torch.cuda.current_device()
+                index = value.get_device()  # an int, without making a torch.device per call
                 if cuda_device not in (-1, index):
                     raise ValueError(f"input '{name}' is on cuda:{index} but another input is on cuda:{cuda_device}; "
                                      "put every input on one device")
@@ -39,13 +39,26 @@ def classify(inputs: dict) -> CallKind:
     return CallKind(framework, cuda_device)
 
 
-def detached(inputs: dict) -> dict:
-    """torch tensors that require grad cannot be exported through DLPack; gnnrt only reads them."""
+def as_dlpack(inputs: dict) -> dict:
+    """The inputs as the extension module reads them: torch tensors as DLPack capsules
+    (torch.utils.dlpack.to_dlpack), detached (gnnrt only reads them) and contiguous; other arrays
+    as they are. A capsule is read without calling back into Python, where a tensor's __dlpack__
+    method would look up CUDA streams on every call; the engine's work is ordered after torch's
+    current stream by the context instead (ExecutionContext.set_stream)."""
     torch = _torch()
     if torch is None:
         return inputs
-    return {name: value.detach() if isinstance(value, torch.Tensor) and value.requires_grad else value
-            for name, value in inputs.items()}
+    to_dlpack = torch.utils.dlpack.to_dlpack
+    converted = {}
+    for name, value in inputs.items():
+        if isinstance(value, torch.Tensor):
+            if value.requires_grad:
+                value = value.detach()
+            if not value.is_contiguous():
+                value = value.contiguous()
+            value = to_dlpack(value)
+        converted[name] = value
+    return converted
 
 
 def current_stream(cuda_device: int) -> int:

@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 
 from . import _gnnrt
-from .arrays import TORCH, CallKind, classify, current_stream, detached
+from .arrays import TORCH, CallKind, as_dlpack, classify, current_stream
 
 PRECISIONS = ("fp32", "fp16", "bf16")  # engines built from the model alone
 INT8 = "int8"  # needs calibration (docs/INT8.md)
@@ -148,4 +148,4 @@ class ExecutionContext:
         if on_device != self._outputs_on_device:
             self._native.set_outputs_on_device(on_device)
             self._outputs_on_device = on_device
-        return self._native.run(detached(inputs), kind.framework, max(kind.cuda_device, 0))
+        return self._native.run(as_dlpack(inputs), kind.framework, max(kind.cuda_device, 0))

@@ -26,6 +26,23 @@ def test_torch_inputs_are_read_in_place(device):
     assert view["device"] == ("cuda" if device == "cuda" else "cpu")
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_call_hands_torch_tensors_over_as_capsules_of_the_same_memory(device):
+    from gnnrt.arrays import as_dlpack
+
+    inputs = fixture_inputs("gcn_cora", "g1")
+    x = torch.from_numpy(inputs["x"]).to(device).requires_grad_()
+    edge_index = torch.from_numpy(inputs["edge_index"]).to(device)
+    strided = edge_index.t().contiguous().t()  # the same values, column-major
+    plain = inputs["x"]
+    given = as_dlpack({"x": x, "edge_index": edge_index, "strided": strided, "plain": plain})
+    assert _gnnrt.describe_view(given["x"])["address"] == x.data_ptr()  # detached, not copied
+    assert _gnnrt.describe_view(given["edge_index"])["address"] == edge_index.data_ptr()
+    made_contiguous = _gnnrt.describe_view(given["strided"])
+    assert made_contiguous["address"] != strided.data_ptr() and made_contiguous["shape"] == [2, strided.shape[1]]
+    assert given["plain"] is plain  # numpy arrays pass as they are
+
+
 def test_a_strided_input_is_made_contiguous_first():
     x = np.ascontiguousarray(fixture_inputs("gcn_cora", "g1")["x"][:, :100])
     strided = np.asfortranarray(x)

@@ -40,10 +40,12 @@ class DeviceBackend {
   // A host copy of a device tensor (synchronises); host tensors are returned as they are.
   virtual Tensor to_host(const Tensor& tensor) = 0;
   // Waits for all work and returns the first device-side error (bad index...), if any:
-  // site < 0 when there was none. Clears the record for the next call.
+  // site < 0 when there was none, and whether a comparison queued by queue_bytes_compare found a
+  // difference. Clears both for the next call.
   struct DeviceError {
     int32_t site = -1;
     std::string message;
+    bool compared_unequal = false;
   };
   virtual DeviceError finish() = 0;
   // A new device tensor holding `host`'s data (for inputs a caller keeps on the device), and a new
@@ -53,6 +55,14 @@ class DeviceBackend {
   virtual Tensor copy_on_device(const Tensor& tensor) { return to_host(tensor).clone(); }
   // Whether two device tensors hold the same bytes (synchronises).
   virtual bool bytes_equal(const Tensor& a, const Tensor& b);
+  // Queues the same comparison without waiting: the next finish() reports whether any queued one
+  // found a difference. The structure cache checks the graph this way while the call that assumes
+  // a hit is already queued, so that a hit waits for the device once, not twice. False when this
+  // backend cannot queue one (then use bytes_equal).
+  virtual bool queue_bytes_compare(const Tensor& a, const Tensor& b) {
+    (void)a, (void)b;
+    return false;
+  }
   // Device memory this backend holds for weights, caches and intermediates: peak since the last
   // reset_peak_memory(), and now. Inputs the caller allocated itself are not counted.
   struct MemoryStats {

@@ -242,22 +242,28 @@ void bind_graph_inputs(const TensorMap& inputs, Scope& scope) {
   }
 }
 
-// Drains the stream and clears the error record after a failure: the first error is the one to report.
-void drain_after_failure(DeviceBackend* device) {
-  if (!device) return;
+// Drains the stream and clears the error record after a failure: the first error is the one to
+// report. Returns whether a deferred structure comparison found a difference (then the failure
+// may come from running on a stale structure, and the call is to be run again as a miss).
+bool drain_after_failure(DeviceBackend* device) {
+  if (!device) return false;
   try {
-    device->finish();
+    return device->finish().compared_unequal;
   } catch (...) {
+    return false;
   }
 }
 
-// Waits for the device and turns its error record into an error naming the node.
-void check_device_errors(DeviceBackend* device, const std::vector<const ir::Node*>& sites) {
-  if (!device) return;
-  const DeviceBackend::DeviceError error = device->finish();
+// Turns the device's error record into an error naming the node.
+void report_device_error(const DeviceBackend::DeviceError& error, const std::vector<const ir::Node*>& sites) {
   if (error.site < 0) return;
   const ir::Node* node = static_cast<size_t>(error.site) < sites.size() ? sites[error.site] : nullptr;
   fail_input(node ? node->describe() : cat("node #", error.site), ": ", error.message);
+}
+
+// Waits for the device and reports its error record.
+void check_device_errors(DeviceBackend* device, const std::vector<const ir::Node*>& sites) {
+  if (device) report_device_error(device->finish(), sites);
 }
 
 // What makes a recorded call reusable: the structure entry it read, and for every input its dtype,
@@ -277,6 +283,16 @@ std::string recording_key(const ir::Graph& graph, const TensorMap& inputs, const
 
 TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer, const RunOptions& options,
                         RunStats* stats) {
+  // A call that waits for the device at its end anyway may defer the cache's device comparison
+  // to that wait; an observed or profiled call sees every value, so it never runs on a guess.
+  const bool may_defer = device_ && options.check_device_errors && !observer && !options.profile;
+  if (auto outputs = run_once(inputs, observer, options, stats, may_defer)) return std::move(*outputs);
+  return *run_once(inputs, observer, options, stats, false);  // the deferred hit was a miss
+}
+
+std::optional<TensorMap> Executor::run_once(const TensorMap& inputs, const NodeObserver& observer,
+                                            const RunOptions& options, RunStats* stats, bool may_defer) {
+  if (stats) *stats = RunStats{};
   Scope scope(*plan_, nullptr);
   bind_graph_inputs(inputs, scope);
 
@@ -286,11 +302,14 @@ TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer, c
   plan.profile = options.profile;
   TensorMap captured;
   std::shared_ptr<const StructureEntry> reused = options.binding;
+  bool deferred = false;  // reused on the guess that the graph is the cached one; finish() says
   if (reused) {
     if (!shapes_match(*reused, inputs))
       fail_input("the inputs' shapes differ from those of the graph binding; bind the new graph first");
   } else if (options.cache && split_.structure_node_count > 0) {
-    reused = options.cache->find(split_, inputs, device_);
+    StructureLookup lookup = options.cache->lookup(split_, inputs, device_, may_defer);
+    reused = std::move(lookup.entry);
+    deferred = lookup.deferred;
   }
   if (reused) {
     plan.mode = StructureMode::SkipStructure;
@@ -299,31 +318,46 @@ TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer, c
     plan.capture = &captured;
   }
   if (stats) stats->structure_reused = reused != nullptr;
-  if (options.cuda_graph) {
-    if (!device_ || !device_->supports_capture()) {
-      if (stats) stats->graph_note = "CUDA graphs need the CUDA backend";
-    } else if (options.profile || observer) {
-      if (stats) stats->graph_note = "a profiled or observed call runs node by node";
-    } else if (!reused && split_.structure_node_count > 0) {
-      if (stats) stats->graph_note = "the structure part ran in this call (bind the graph, or repeat it for the cache)";
-    } else if (auto recorded = run_recorded(inputs, reused, options, stats)) {
-      return std::move(*recorded);
-    }
-  }
 
-  GraphRun run(device_, observer ? &observer : nullptr, plans_, plan);
-  std::vector<Tensor> results;
+  TensorMap outputs;
+  std::vector<const ir::Node*> sites;  // the nodes behind device error sites, in the order they ran
+  bool replayed = false;
   try {
-    results = run.run_graph(scope, true);
+    if (options.cuda_graph) {
+      if (!device_ || !device_->supports_capture()) {
+        if (stats) stats->graph_note = "CUDA graphs need the CUDA backend";
+      } else if (options.profile || observer) {
+        if (stats) stats->graph_note = "a profiled or observed call runs node by node";
+      } else if (!reused && split_.structure_node_count > 0) {
+        if (stats) stats->graph_note = "the structure part ran in this call (bind the graph, or repeat it for the cache)";
+      } else if (auto recorded = run_recorded(inputs, reused, options, stats, sites)) {
+        outputs = std::move(*recorded);
+        replayed = true;
+      }
+    }
+    if (!replayed) {
+      GraphRun run(device_, observer ? &observer : nullptr, plans_, plan);
+      std::vector<Tensor> results = run.run_graph(scope, true);
+      sites = run.sites();
+      for (size_t i = 0; i < graph_.outputs.size(); ++i)
+        outputs[graph_.outputs[i].name] = options.outputs_on_device ? results[i] : to_host(results[i]);
+    }
   } catch (...) {
-    drain_after_failure(device_);
+    if (drain_after_failure(device_) && deferred) {
+      options.cache->reject_deferred();
+      return std::nullopt;
+    }
     throw;
   }
-  TensorMap outputs;
-  for (size_t i = 0; i < graph_.outputs.size(); ++i)
-    outputs[graph_.outputs[i].name] = options.outputs_on_device ? results[i] : to_host(results[i]);
   // A call that fills the cache is always checked: only results of a call without error are kept.
-  if (options.check_device_errors || plan.capture) check_device_errors(device_, run.sites());
+  if (device_ && (options.check_device_errors || plan.capture || deferred)) {
+    const DeviceBackend::DeviceError error = device_->finish();
+    if (deferred && error.compared_unequal) {
+      options.cache->reject_deferred();
+      return std::nullopt;
+    }
+    report_device_error(error, sites);
+  }
   // Only a call that finished without error may fill the cache.
   if (plan.capture) options.cache->store(split_, inputs, std::move(captured), device_);
   return outputs;
@@ -342,7 +376,8 @@ struct Executor::RecordedCall {
 
 std::optional<TensorMap> Executor::run_recorded(const TensorMap& inputs,
                                                 const std::shared_ptr<const StructureEntry>& reused,
-                                                const RunOptions& options, RunStats* stats) {
+                                                const RunOptions& options, RunStats* stats,
+                                                std::vector<const ir::Node*>& sites) {
   const std::string key = recording_key(graph_, inputs, reused.get());
   auto found = std::find_if(recorded_.begin(), recorded_.end(), [&](const auto& r) { return r->key == key; });
   std::shared_ptr<RecordedCall> call;
@@ -403,12 +438,7 @@ std::optional<TensorMap> Executor::run_recorded(const TensorMap& inputs,
     call->sites = run.sites();
   }
   for (auto& [name, staged] : call->staged_inputs) device_->copy_into(inputs.at(name), staged);
-  try {
-    call->launch->launch();
-  } catch (...) {
-    drain_after_failure(device_);
-    throw;
-  }
+  call->launch->launch();
   // Fresh outputs: the next launch overwrites the recording's own.
   TensorMap outputs;
   for (size_t i = 0; i < graph_.outputs.size(); ++i) {
@@ -417,7 +447,7 @@ std::optional<TensorMap> Executor::run_recorded(const TensorMap& inputs,
                                       : options.outputs_on_device ? device_->copy_on_device(result)
                                                                   : device_->to_host(result);
   }
-  if (options.check_device_errors) check_device_errors(device_, call->sites);
+  sites = call->sites;
   if (stats) stats->graph_replayed = true;
   return outputs;
 }

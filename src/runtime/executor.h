@@ -90,9 +90,15 @@ class Executor {
 
  private:
   struct RecordedCall;
-  // A call replayed from (or recorded into) a CUDA graph; nullopt when it must run as usual.
+  // One attempt at run(); nullopt only when `may_defer` let the cache guess a hit that the
+  // device's comparison then refuted (the caller runs it again without the guess).
+  std::optional<TensorMap> run_once(const TensorMap& inputs, const NodeObserver& observer, const RunOptions& options,
+                                    RunStats* stats, bool may_defer);
+  // A call replayed from (or recorded into) a CUDA graph, its device errors not yet checked
+  // (`sites`: the nodes behind its error sites); nullopt when it must run as usual.
   std::optional<TensorMap> run_recorded(const TensorMap& inputs, const std::shared_ptr<const StructureEntry>& reused,
-                                        const RunOptions& options, RunStats* stats);
+                                        const RunOptions& options, RunStats* stats,
+                                        std::vector<const ir::Node*>& sites);
 
   const ir::Graph& graph_;
   DeviceBackend* device_;

@@ -39,23 +39,39 @@ std::shared_ptr<StructureEntry> make_structure_entry(const StructureSplit& split
   return entry;
 }
 
-std::shared_ptr<const StructureEntry> StructureCache::find(const StructureSplit& split, const TensorMap& inputs,
-                                                           DeviceBackend* device) {
-  if (!entry_ || !shapes_match(*entry_, inputs)) {
+StructureLookup StructureCache::lookup(const StructureSplit& split, const TensorMap& inputs, DeviceBackend* device,
+                                       bool may_defer) {
+  const auto miss = [&] {
     ++misses_;
-    return nullptr;
-  }
+    last_was_hit_ = false;
+    return StructureLookup{};
+  };
+  if (!entry_ || !shapes_match(*entry_, inputs)) return miss();
+  const bool defer = may_defer && last_was_hit_ && device;
+  StructureLookup found{entry_, false};
   for (const std::string& name : split.structure_inputs) {
     auto given = inputs.find(name);
     auto kept = entry_->structure_inputs.find(name);
-    if (given == inputs.end() || kept == entry_->structure_inputs.end() ||
-        !same_bytes(given->second, kept->second, device)) {
-      ++misses_;
-      return nullptr;
+    if (given == inputs.end() || kept == entry_->structure_inputs.end()) return miss();
+    const Tensor& a = given->second;
+    const Tensor& b = kept->second;
+    if (defer && !a.on_host() && !b.on_host() && a.dtype() == b.dtype() && a.shape() == b.shape() &&
+        device->queue_bytes_compare(a, b)) {
+      found.deferred = true;
+      continue;
     }
+    if (!same_bytes(a, b, device)) return miss();
   }
   ++hits_;
-  return entry_;
+  last_was_hit_ = true;
+  return found;
+}
+
+void StructureCache::reject_deferred() {
+  GNNRT_CHECK(hits_ > 0 && last_was_hit_, "reject_deferred without a deferred hit");
+  --hits_;
+  last_was_hit_ = false;
+  entry_.reset();  // the caller runs the call again: its lookup counts the miss, and it stores the new graph
 }
 
 void StructureCache::store(const StructureSplit& split, const TensorMap& inputs, TensorMap values,

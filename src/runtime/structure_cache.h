@@ -26,12 +26,30 @@ struct StructureEntry {
   TensorMap values;                           // the split's boundary values
 };
 
+// What a lookup found: an entry (a hit), or nullptr (a miss). `deferred`: the device inputs'
+// comparison is queued on the device, not done: the caller runs the call as a hit, then asks
+// DeviceBackend::finish() whether the comparison found a difference and, if it did, calls
+// StructureCache::reject_deferred() and runs the call again as a miss.
+struct StructureLookup {
+  std::shared_ptr<const StructureEntry> entry;
+  bool deferred = false;
+};
+
 class StructureCache {
  public:
   // The entry for these inputs, or nullptr. Compares shapes first, then the structure inputs' bytes
   // (with `device` for device tensors).
   std::shared_ptr<const StructureEntry> find(const StructureSplit& split, const TensorMap& inputs,
-                                             DeviceBackend* device);
+                                             DeviceBackend* device) {
+    return lookup(split, inputs, device, false).entry;
+  }
+  // As find, but with `may_defer` (the caller waits for the device at the end of the call anyway)
+  // the device comparison is only queued when the previous lookup was a hit: a run of calls on one
+  // graph then waits once per call, and a run of new graphs never runs a call twice.
+  StructureLookup lookup(const StructureSplit& split, const TensorMap& inputs, DeviceBackend* device,
+                         bool may_defer);
+  // The deferred comparison of the last lookup found a difference: it was a miss after all.
+  void reject_deferred();
   // Keeps `values` for these inputs (one entry: a new graph replaces the old one).
   void store(const StructureSplit& split, const TensorMap& inputs, TensorMap values, DeviceBackend* device);
   void clear() { entry_.reset(); }
@@ -42,6 +60,7 @@ class StructureCache {
  private:
   std::shared_ptr<const StructureEntry> entry_;
   size_t hits_ = 0, misses_ = 0;
+  bool last_was_hit_ = false;
 };
 
 // An entry for `inputs`. With `private_copies` (the cache) the structure inputs are copied (with

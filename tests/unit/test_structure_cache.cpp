@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <utility>
 
 #include "gnnrt/runtime.h"
 #include "io/npz.h"
@@ -152,6 +153,112 @@ TEST(GraphBinding, AnInputOfAnotherShapeOrAnEmptyBindingIsRefused) {
                         {"binding is empty"});
 }
 
+// A stand-in device whose "device" tensors are host memory labelled Device::Cuda: it runs no node
+// itself (the executor's CPU kernels read copies, as they do for a GPU), and it counts how the
+// structure cache compares device inputs: bytes_equal (a wait) or queued to finish().
+class HostMemoryDevice final : public runtime::DeviceBackend {
+ public:
+  std::string name() const override { return "host-memory"; }
+  void prepare(const ir::Graph&) override {}
+  bool takes(const ir::Node&, const std::vector<const Tensor*>&) const override { return false; }
+  std::vector<Tensor> run(const ir::Node& node, const std::vector<const Tensor*>&, int32_t) override {
+    fail_internal("HostMemoryDevice takes no node, yet was asked to run ", node.describe());
+  }
+  Tensor to_host(const Tensor& tensor) override {
+    if (tensor.on_host()) return tensor;
+    Tensor host(tensor.dtype(), tensor.shape());
+    if (tensor.nbytes()) std::memcpy(host.raw(), tensor.raw(), tensor.nbytes());
+    return host;
+  }
+  Tensor to_device(const Tensor& host) override {
+    auto storage = std::make_shared<Tensor>(host.clone());
+    return Tensor::view(storage->dtype(), storage->shape(), storage, storage->raw(), Device::Cuda);
+  }
+  Tensor copy_on_device(const Tensor& tensor) override { return to_device(to_host(tensor)); }
+  bool bytes_equal(const Tensor& a, const Tensor& b) override {
+    ++waited_compares;
+    return DeviceBackend::bytes_equal(a, b);
+  }
+  bool queue_bytes_compare(const Tensor& a, const Tensor& b) override {
+    ++queued_compares;
+    queued_found_difference = queued_found_difference || !DeviceBackend::bytes_equal(a, b);
+    return true;
+  }
+  DeviceError finish() override {
+    ++finishes;
+    DeviceError error;
+    error.compared_unequal = std::exchange(queued_found_difference, false);
+    return error;
+  }
+
+  int waited_compares = 0, queued_compares = 0, finishes = 0;
+
+ private:
+  bool queued_found_difference = false;
+};
+
+TEST(StructureCache, ADeviceGraphSeenLastCallIsComparedAtTheCallsOnlyWait) {
+  auto engine = cora_engine("cpu");
+  const ir::Graph& graph = engine->contents().model.graph;
+  const auto host_inputs = runtime::bind_inputs(graph, fixture_inputs("gcn_cora", "g0")).tensors;
+  HostMemoryDevice device;
+  runtime::TensorMap inputs;
+  for (const auto& [name, tensor] : host_inputs) inputs[name] = device.to_device(tensor);
+  runtime::Executor executor(graph, &device);
+  runtime::Executor reference(graph);
+  runtime::StructureCache cache;
+  runtime::RunOptions options;
+  options.cache = &cache;
+  const auto expected = reference.run(host_inputs).at("out");
+
+  // A miss, then a hit found by a waited comparison (the last call missed), then a hit whose
+  // comparison is queued: each call waits for the device once.
+  runtime::RunStats stats;
+  executor.run(inputs, {}, options, &stats);
+  EXPECT_FALSE(stats.structure_reused);
+  EXPECT_TRUE(same_bytes(executor.run(inputs, {}, options, &stats).at("out"), expected));
+  EXPECT_TRUE(stats.structure_reused);
+  EXPECT_EQ(device.waited_compares, 1);
+  EXPECT_EQ(device.queued_compares, 0);
+  EXPECT_TRUE(same_bytes(executor.run(inputs, {}, options, &stats).at("out"), expected));
+  EXPECT_TRUE(stats.structure_reused);
+  EXPECT_EQ(device.waited_compares, 1);
+  EXPECT_EQ(device.queued_compares, 1);
+  EXPECT_EQ(device.finishes, 3);
+  EXPECT_EQ(cache.hits(), 2u);
+
+  // The caller rewrites its device edge list in place (same address, same shape): the queued
+  // comparison finds it, the guessed hit is dropped, and the call runs again as a miss.
+  Tensor& edges = inputs.at("edge_index");
+  int64_t* values = static_cast<int64_t*>(edges.raw());
+  const int64_t num_edges = edges.dim(1);
+  values[num_edges + 5] = (values[num_edges + 5] + 1) % host_inputs.at("x").dim(0);
+  auto changed_host = host_inputs;
+  changed_host["edge_index"] = device.to_host(edges);
+  const auto changed_expected = reference.run(changed_host).at("out");
+  ASSERT_FALSE(same_bytes(changed_expected, expected));
+  const auto changed = executor.run(inputs, {}, options, &stats).at("out");
+  EXPECT_TRUE(same_bytes(changed, changed_expected));
+  EXPECT_FALSE(stats.structure_reused);
+  EXPECT_EQ(device.queued_compares, 2);
+  EXPECT_EQ(cache.hits(), 2u);
+  EXPECT_EQ(cache.misses(), 2u);
+
+  // The call after a miss compares with a wait again, and hits on the new graph.
+  EXPECT_TRUE(same_bytes(executor.run(inputs, {}, options, &stats).at("out"), changed_expected));
+  EXPECT_TRUE(stats.structure_reused);
+  EXPECT_EQ(device.waited_compares, 2);
+  EXPECT_EQ(device.queued_compares, 2);
+
+  // A call that does not wait for the device at its end compares with a wait.
+  runtime::RunOptions unchecked = options;
+  unchecked.check_device_errors = false;
+  executor.run(inputs, {}, unchecked, &stats);
+  EXPECT_TRUE(stats.structure_reused);
+  EXPECT_EQ(device.waited_compares, 3);
+  EXPECT_EQ(device.queued_compares, 2);
+}
+
 TEST(StructureCache, CudaContextHitsAndMatchesTheCpu) {
   if (!runtime::cuda_usable()) GTEST_SKIP() << "no usable CUDA device (or a build without CUDA)";
   auto engine = cora_engine("cuda");
@@ -178,6 +285,44 @@ TEST(StructureCache, CudaContextHitsAndMatchesTheCpu) {
   runtime::RunStats stats;
   executor.run(moved, {}, options, &stats);
   EXPECT_FALSE(stats.structure_reused);
+}
+
+TEST(StructureCache, CudaEdgesRewrittenInPlaceAfterHitsAreAMissWithAndWithoutReplay) {
+  if (!runtime::cuda_usable()) GTEST_SKIP() << "no usable CUDA device (or a build without CUDA)";
+  auto engine = cora_engine("cuda");
+  const ir::Graph& graph = engine->contents().model.graph;
+  const auto host_inputs = runtime::bind_inputs(graph, fixture_inputs("gcn_cora", "g0")).tensors;
+  for (const bool replay : {false, true}) {
+    auto backend = runtime::create_device_backend("cuda");
+    runtime::TensorMap device_inputs;
+    for (const auto& [name, tensor] : host_inputs) device_inputs[name] = backend->to_device(tensor);
+    runtime::Executor executor(graph, backend.get());
+    runtime::StructureCache cache;
+    runtime::RunOptions options;
+    options.cache = &cache;
+    options.cuda_graph = replay;
+    const Tensor expected = executor.run(device_inputs).at("out");
+    runtime::RunStats stats;
+    for (int call = 0; call < 4; ++call) {  // a miss, then hits (deferred from the third; recorded, replayed)
+      EXPECT_TRUE(same_bytes(executor.run(device_inputs, {}, options, &stats).at("out"), expected)) << call;
+      EXPECT_EQ(stats.structure_reused, call > 0) << call;
+    }
+    EXPECT_EQ(stats.graph_replayed, replay);
+    Tensor edges = host_inputs.at("edge_index").clone();
+    int64_t* values = edges.data<int64_t>();
+    values[edges.dim(1) + 7] = (values[edges.dim(1) + 7] + 1) % host_inputs.at("x").dim(0);
+    backend->copy_into(edges, device_inputs.at("edge_index"));  // same address, new bytes
+    const Tensor changed_expected = executor.run(device_inputs).at("out");
+    ASSERT_FALSE(same_bytes(changed_expected, expected));
+    EXPECT_TRUE(same_bytes(executor.run(device_inputs, {}, options, &stats).at("out"), changed_expected)) << replay;
+    EXPECT_FALSE(stats.structure_reused) << replay;
+    EXPECT_EQ(cache.hits(), 3u) << replay;
+    EXPECT_EQ(cache.misses(), 2u) << replay;
+    for (int call = 0; call < 3; ++call) {
+      EXPECT_TRUE(same_bytes(executor.run(device_inputs, {}, options, &stats).at("out"), changed_expected)) << call;
+      EXPECT_TRUE(stats.structure_reused) << call;
+    }
+  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "backends/cuda/cuda_backend.h"
 
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <unordered_map>
@@ -82,6 +83,7 @@ class CudaBackend final : public runtime::DeviceBackend {
     GNNRT_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
     GNNRT_CUBLAS_CHECK(cublasLtCreate(&cublaslt_));
     GNNRT_CUDA_CHECK(cudaMalloc(&scratch_, sizeof(DeviceScratch)));
+    GNNRT_CUDA_CHECK(cudaMallocHost(&scratch_readback_, sizeof(DeviceScratch)));
     GNNRT_CUDA_CHECK(cudaMemsetAsync(scratch_, 0, sizeof(DeviceScratch), stream_));
   }
 
@@ -89,6 +91,7 @@ class CudaBackend final : public runtime::DeviceBackend {
     cudaStreamSynchronize(stream_);
     weights_.clear();
     cudaFree(scratch_);
+    cudaFreeHost(scratch_readback_);
     if (stream_ready_) cudaEventDestroy(stream_ready_);
     cublasLtDestroy(cublaslt_);
     cublasDestroy(cublas_);
@@ -214,11 +217,16 @@ class CudaBackend final : public runtime::DeviceBackend {
     if (a.nbytes() == 0) return true;
     GNNRT_CUDA_CHECK(cudaMemsetAsync(&scratch_->compare_flag, 0, sizeof(int32_t), stream_));
     launch_bytes_differ(a.raw(), b.raw(), a.nbytes(), &scratch_->compare_flag, stream_);
-    int32_t differs = 0;
-    GNNRT_CUDA_CHECK(
-        cudaMemcpyAsync(&differs, &scratch_->compare_flag, sizeof(int32_t), cudaMemcpyDeviceToHost, stream_));
+    GNNRT_CUDA_CHECK(cudaMemcpyAsync(&scratch_readback_->compare_flag, &scratch_->compare_flag, sizeof(int32_t),
+                                     cudaMemcpyDeviceToHost, stream_));
     GNNRT_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    return differs == 0;
+    return scratch_readback_->compare_flag == 0;
+  }
+
+  bool queue_bytes_compare(const Tensor& a, const Tensor& b) override {
+    if (a.dtype() != b.dtype() || a.shape() != b.shape() || a.on_host() || b.on_host()) return false;
+    launch_bytes_differ(a.raw(), b.raw(), a.nbytes(), &scratch_->queued_compare_flag, stream_);
+    return true;
   }
 
   void wait_for_stream(void* stream) override {
@@ -250,13 +258,18 @@ class CudaBackend final : public runtime::DeviceBackend {
   }
 
   DeviceError finish() override {
+    // One wait: the error record and the queued comparisons' flag come back with it.
+    GNNRT_CUDA_CHECK(
+        cudaMemcpyAsync(scratch_readback_, scratch_, sizeof(DeviceScratch), cudaMemcpyDeviceToHost, stream_));
     GNNRT_CUDA_CHECK(cudaStreamSynchronize(stream_));
     staging_.rewind();
-    DeviceErrorRecord record{};
-    GNNRT_CUDA_CHECK(cudaMemcpy(&record, &scratch_->record, sizeof(record), cudaMemcpyDeviceToHost));
+    const DeviceErrorRecord record = scratch_readback_->record;
     DeviceError error;
+    error.compared_unequal = scratch_readback_->queued_compare_flag != 0;
+    if (record.code == kNoDeviceError && !error.compared_unequal) return error;
+    // Cleared in stream order: the next call's kernels come after.
+    GNNRT_CUDA_CHECK(cudaMemsetAsync(scratch_, 0, offsetof(DeviceScratch, compare_flag), stream_));
     if (record.code == kNoDeviceError) return error;
-    GNNRT_CUDA_CHECK(cudaMemset(&scratch_->record, 0, sizeof(DeviceErrorRecord)));
     error.site = record.site;
     if (record.code == kIndexOutOfRange)
       error.message = cat("index ", record.value, " is out of range: valid indices are in [-", record.bound, ", ",
@@ -308,12 +321,15 @@ class CudaBackend final : public runtime::DeviceBackend {
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   cublasLtHandle_t cublaslt_ = nullptr;
-  // Small device words the backend reads back: the error record and the structure-cache comparison flag.
+  // Small device words the backend reads back: the error record, the flag of queued comparisons
+  // (both cleared by finish(), which reads them) and bytes_equal's own flag.
   struct DeviceScratch {
     DeviceErrorRecord record;
+    int32_t queued_compare_flag;
     int32_t compare_flag;
   };
   DeviceScratch* scratch_ = nullptr;
+  DeviceScratch* scratch_readback_ = nullptr;  // pinned: finish() copies the scratch here asynchronously
   bool capturing_ = false;
   PinnedStaging staging_;  // host <-> device copies outside a recording
   cudaEvent_t stream_ready_ = nullptr;  // wait_for_stream's event, made on first use
