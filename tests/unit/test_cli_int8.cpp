@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "runtime/backend.h"
 #include "test_support.h"
 
 namespace gnnrt {
@@ -57,6 +58,28 @@ TEST(CliInt8, CalibratesReportsAndReusesTheCache) {
   const auto on_cuda = run_gnnrt("run --device cuda --engine " + quoted(dir / "b.engine") + " --inputs " +
                                  quoted(kCora / "g1.inputs.npz"));
   EXPECT_USER_ERROR(on_cuda, "the engine was built for cpu, not for cuda");
+}
+
+// A CUDA INT8 build with no opt size times its SpMM tactics at the first calibration graph's sizes,
+// graph count included, and says which flags build the same from the cache alone.
+TEST(CliInt8, ACudaBuildTimesItsTacticsAtTheCalibrationGraphsSizes) {
+  if (!runtime::cuda_usable()) GTEST_SKIP() << "no usable CUDA device (or a build without CUDA)";
+  TempDir dir;
+  const fs::path pool = testing::fixtures_dir() / "gcn_graph_mean_pool";
+  const auto built = run_gnnrt("build --device cuda --onnx " + quoted(pool / "dynamo" / "model.onnx") + " --save " +
+                               quoted(dir / "p.engine") + " --int8 --calib-data " + quoted(pool / "g0.inputs.npz") +
+                               " --int8-layer-tolerance -1");
+  ASSERT_EQ(built.exit_code, 0) << built.output;
+  EXPECT_TRUE(contains(built.output, "tactics timed at the first calibration graph's sizes (--opt-nodes 32 "
+                                     "--opt-edges 80 --opt-graphs 4;"))
+      << built.output;
+  EXPECT_TRUE(contains(built.output, "SpMM tactics are timed on 4 small graphs")) << built.output;
+  // Given sizes win.
+  const auto chosen = run_gnnrt("build --device cuda --onnx " + quoted(pool / "dynamo" / "model.onnx") + " --save " +
+                                quoted(dir / "q.engine") + " --int8 --calib-data " + quoted(pool / "g0.inputs.npz") +
+                                " --int8-layer-tolerance -1 --opt-nodes 30 --opt-edges 70");
+  ASSERT_EQ(chosen.exit_code, 0) << chosen.output;
+  EXPECT_FALSE(contains(chosen.output, "first calibration graph's sizes")) << chosen.output;
 }
 
 // A layer past --int8-layer-tolerance stays fp16; the report gives the flag that makes a build from

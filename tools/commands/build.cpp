@@ -1,5 +1,6 @@
 // gnnrt build: ONNX model -> engine file, for a device and an optimisation profile (as trtexec
 // --onnx=M.onnx --saveEngine=M.engine --minShapes/--optShapes/--maxShapes).
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "commands/input_files.h"
 #include "commands/label_accuracy.h"
 #include "io/npz.h"
+#include "runtime/graph_input_checks.h"
 #include "runtime/inference.h"
 #include "runtime/prediction_agreement.h"
 #include "commands/commands.h"
@@ -65,6 +67,39 @@ void report_layer_precisions(const builder::Int8BuildResult& built, double toler
   for (const auto& [layer, precision] : builder::layer_precisions(built.engine.model.graph))
     all += (all.empty() ? "" : ", ") + layer + " " + precision;
   std::cout << "[build] INT8 engine's layer precisions: " << all << "\n";
+}
+
+// With no opt size given, an INT8 build for CUDA times its SpMM tactics at the first calibration
+// graph's sizes, as `gnnrt bench` times them at its graph's: the graphs an engine is calibrated on
+// are the ones it is meant for. --opt-shapes, --opt-nodes, --opt-edges and --opt-graphs override it.
+// (A CPU engine has no tactics to time: its profile stays as given, so that a build from the
+// calibration cache alone, with the same flags, writes the same file.)
+void optimise_for_calibration_graph(builder::ProfileRequest& profile, const ir::Graph& graph,
+                                    const runtime::TensorMap& first) {
+  if (!profile.opt_shapes.empty() || profile.opt_nodes >= 0 || profile.opt_edges >= 0) return;
+  const runtime::GraphInputRoles roles = runtime::find_graph_input_roles(graph);
+  auto x = first.find(roles.node_features);
+  auto edge_index = first.find(roles.edge_index);
+  if (x == first.end() || edge_index == first.end() || x->second.rank() < 1 || edge_index->second.rank() != 2) return;
+  const int64_t nodes = x->second.dim(0), edges = edge_index->second.dim(1);
+  if ((profile.max_nodes >= 0 && nodes > profile.max_nodes) || (profile.max_edges >= 0 && edges > profile.max_edges) ||
+      nodes < profile.min_nodes || edges < profile.min_edges)
+    return;  // outside the profile: the build's own checks name the bound
+  profile.opt_nodes = nodes;
+  profile.opt_edges = edges;
+  std::string graphs;
+  auto batch = first.find(roles.batch);
+  if (batch != first.end() && profile.opt_graphs < 0 && batch->second.on_host() && batch->second.numel() > 0) {
+    int64_t largest = -1;
+    for (int64_t i = 0; i < batch->second.numel(); ++i) largest = std::max(largest, batch->second.scalar_as_int(i));
+    if (largest >= 0 && (profile.max_graphs < 0 || largest + 1 <= profile.max_graphs)) {
+      profile.opt_graphs = largest + 1;
+      graphs = cat(" --opt-graphs ", profile.opt_graphs);
+    }
+  }
+  std::cout << "[build] INT8: tactics timed at the first calibration graph's sizes (--opt-nodes " << nodes
+            << " --opt-edges " << edges << graphs << "; give those flags to build the same from the calibration "
+            << "cache alone, or others to optimise for other sizes)\n";
 }
 
 // --int8's report: the INT8 engine against the fp32 one on the calibration graphs, per output; with
@@ -137,11 +172,14 @@ int build_command(const BuildCommandOptions& options) {
                                  int8.layer_max_flips, int8.layer_precision, int8.scales == "row"},
                                 build_options, calibration);
     if (!int8.calib_data.empty()) {
+      const ir::Model model = import();
       std::vector<std::string> input_names;
-      for (const ir::ValueInfo& input : import().graph.inputs) input_names.push_back(input.name);
+      for (const ir::ValueInfo& input : model.graph.inputs) input_names.push_back(input.name);
       calibration.graphs = load_run_inputs(int8.calib_data, {}, input_names).graphs;
       for (const std::string& path : int8.calib_data)
         calibration.graphs_source += (calibration.graphs_source.empty() ? "" : ", ") + path;
+      if (!calibration.graphs.empty() && device == "cuda")
+        optimise_for_calibration_graph(build_options.profile, model.graph, calibration.graphs.front());
     }
     if (!int8.calib_labels.empty() && calibration.graphs.empty())
       fail_input("--calib-labels labels the calibration graphs: give --calib-data too");
