@@ -38,6 +38,12 @@ bool same_bytes(const Tensor& a, const Tensor& b) {
   return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }
 
+runtime::TensorMap copied_to_device(runtime::DeviceBackend& device, const runtime::TensorMap& host) {
+  runtime::TensorMap copies;
+  for (const auto& [name, tensor] : host) copies[name] = device.to_device(tensor);
+  return copies;
+}
+
 // Non-zero features, different from the fixture's, of the same shape.
 Tensor other_features(const Tensor& x, float offset) {
   Tensor changed = x.clone();
@@ -202,8 +208,7 @@ TEST(StructureCache, ADeviceGraphSeenLastCallIsComparedAtTheCallsOnlyWait) {
   const ir::Graph& graph = engine->contents().model.graph;
   const auto host_inputs = runtime::bind_inputs(graph, fixture_inputs("gcn_cora", "g0")).tensors;
   HostMemoryDevice device;
-  runtime::TensorMap inputs;
-  for (const auto& [name, tensor] : host_inputs) inputs[name] = device.to_device(tensor);
+  runtime::TensorMap inputs = copied_to_device(device, host_inputs);
   runtime::Executor executor(graph, &device);
   runtime::Executor reference(graph);
   runtime::StructureCache cache;
@@ -265,8 +270,7 @@ TEST(StructureCache, CudaContextHitsAndMatchesTheCpu) {
   const ir::Graph& graph = engine->contents().model.graph;
   const auto host_inputs = runtime::bind_inputs(graph, fixture_inputs("gcn_cora", "g0")).tensors;
   auto backend = runtime::create_device_backend("cuda");
-  runtime::TensorMap device_inputs;
-  for (const auto& [name, tensor] : host_inputs) device_inputs[name] = backend->to_device(tensor);
+  const runtime::TensorMap device_inputs = copied_to_device(*backend, host_inputs);
   runtime::Executor executor(graph, backend.get());
   runtime::StructureCache cache;
   runtime::RunOptions options;
@@ -294,8 +298,7 @@ TEST(StructureCache, CudaEdgesRewrittenInPlaceAfterHitsAreAMissWithAndWithoutRep
   const auto host_inputs = runtime::bind_inputs(graph, fixture_inputs("gcn_cora", "g0")).tensors;
   for (const bool replay : {false, true}) {
     auto backend = runtime::create_device_backend("cuda");
-    runtime::TensorMap device_inputs;
-    for (const auto& [name, tensor] : host_inputs) device_inputs[name] = backend->to_device(tensor);
+    runtime::TensorMap device_inputs = copied_to_device(*backend, host_inputs);
     runtime::Executor executor(graph, backend.get());
     runtime::StructureCache cache;
     runtime::RunOptions options;
