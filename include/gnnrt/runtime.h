@@ -28,6 +28,9 @@ struct BuildConfig {
   // trtexec-style shapes "x:1x1433,edge_index:2x0" and the PyG shortcuts (-1: not given).
   std::string min_shapes, opt_shapes, max_shapes;
   int64_t max_nodes = -1, max_edges = -1, max_graphs = -1;
+  // The sizes to optimise for (--opt-nodes, --opt-edges, --opt-graphs): a CUDA build times its
+  // SpMM tactics at them; without them (and without opt_shapes) the run-time heuristic chooses.
+  int64_t opt_nodes = -1, opt_edges = -1, opt_graphs = -1;
   // "fp32", or "fp16"/"bf16" (trtexec's --fp16/--bf16): node features stored in 16 bits between the
   // layers, fp32 accumulation; inputs and outputs stay fp32. "int8" (CPU or CUDA, docs/INT8.md, as
   // `gnnrt build --int8`): needs calibration_graphs or an existing calibration_cache. Anything else

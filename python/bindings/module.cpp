@@ -43,7 +43,8 @@ std::map<std::string, Tensor> tensors_from_dict(const nb::dict& arrays, const st
 std::shared_ptr<Engine> build_engine(const std::string& onnx_path, const std::string& device,
                                      const std::string& precision, const std::string& min_shapes,
                                      const std::string& opt_shapes, const std::string& max_shapes, int64_t max_nodes,
-                                     int64_t max_edges, int64_t max_graphs, const nb::list& calibration_graphs,
+                                     int64_t max_edges, int64_t max_graphs, int64_t opt_nodes, int64_t opt_edges,
+                                     int64_t opt_graphs, const nb::list& calibration_graphs,
                                      const std::string& calibration_cache, const std::string& calibrator,
                                      const std::vector<std::string>& layer_precisions, bool int8_per_row) {
   BuildConfig config;
@@ -69,6 +70,9 @@ std::shared_ptr<Engine> build_engine(const std::string& onnx_path, const std::st
   config.max_nodes = max_nodes;
   config.max_edges = max_edges;
   config.max_graphs = max_graphs;
+  config.opt_nodes = opt_nodes;
+  config.opt_edges = opt_edges;
+  config.opt_graphs = opt_graphs;
   nb::gil_scoped_release unlocked;
   return Engine::build_from_onnx(onnx_path, config);
 }
@@ -116,7 +120,8 @@ NB_MODULE(_gnnrt, m) {
 
   nb::class_<Engine>(m, "Engine")
       .def_static("build", &build_engine, "onnx_path"_a, "device"_a, "precision"_a, "min_shapes"_a, "opt_shapes"_a,
-                  "max_shapes"_a, "max_nodes"_a, "max_edges"_a, "max_graphs"_a, "calibration_graphs"_a = nb::list(),
+                  "max_shapes"_a, "max_nodes"_a, "max_edges"_a, "max_graphs"_a, "opt_nodes"_a = -1, "opt_edges"_a = -1,
+                  "opt_graphs"_a = -1, "calibration_graphs"_a = nb::list(),
                   "calibration_cache"_a = "", "calibrator"_a = "entropy",
                   "layer_precisions"_a = std::vector<std::string>(), "int8_per_row"_a = false)
       .def_static("load", &Engine::load, "engine_path"_a, nb::call_guard<nb::gil_scoped_release>())

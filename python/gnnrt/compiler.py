@@ -133,7 +133,8 @@ class CompiledModule(torch.nn.Module):
 
 
 def compile(model: torch.nn.Module, example_inputs, precision: str = "fp32", max_nodes: int | None = None,
-            max_edges: int | None = None, max_graphs: int | None = None, cuda_graphs: bool = False,
+            max_edges: int | None = None, max_graphs: int | None = None, opt_nodes: int | None = None,
+            opt_edges: int | None = None, opt_graphs: int | None = None, cuda_graphs: bool = False,
             verbose: bool = False, calibration_inputs=None) -> CompiledModule:
     """Exports `model` (in eval mode) called on `example_inputs` (a tuple of tensors, or a dict by
     argument name) to ONNX with dynamic node and edge counts and builds a gnnrt engine for the
@@ -145,6 +146,9 @@ def compile(model: torch.nn.Module, example_inputs, precision: str = "fp32", max
         tuples or dicts (default: the example itself, as one graph).
     max_nodes / max_edges / max_graphs: the engine's profile (unbounded when not given): graphs
         beyond it are refused with the bound to raise.
+    opt_nodes / opt_edges / opt_graphs: the graphs to optimise for (as trtexec's --optShapes): a
+        CUDA engine times its SpMM tactics at these sizes; when not given the run-time heuristic
+        chooses them (the example is often too small to be what the model serves).
     cuda_graphs: on the GPU, replay repeated calls on one graph as CUDA graphs.
     verbose: print the report (also in the returned module's `report` and logged to "gnnrt").
 
@@ -190,7 +194,8 @@ def compile(model: torch.nn.Module, example_inputs, precision: str = "fp32", max
                 + "\n".join(f"  {problem}" for _, _, problem in unsupported)
                 + "\nRun the model with torch.compile(model, backend=\"gnnrt\"): the supported parts run in gnnrt "
                   "engines, the rest in PyTorch.")
-        profile = {"max_nodes": max_nodes, "max_edges": max_edges, "max_graphs": max_graphs}
+        profile = {"max_nodes": max_nodes, "max_edges": max_edges, "max_graphs": max_graphs, "opt_nodes": opt_nodes,
+                   "opt_edges": opt_edges, "opt_graphs": opt_graphs}
         runner = EngineRunner(export.path, precision, profile, cuda_graphs, calibration)
         kind = classify(dict(arguments))
         engine = runner.engine(kind.cuda_device)  # build errors surface now, not at the first call
@@ -212,7 +217,10 @@ def compile(model: torch.nn.Module, example_inputs, precision: str = "fp32", max
              "  outputs: " + ", ".join(f"{n} {str(e.dtype).replace('torch.', '')}{list(e.shape)}"
                                        for n, e in zip(output_names, expected)) + " on the example",
              f"  engine: {engine.device}, {precision}, profile max_nodes={max_nodes}, max_edges={max_edges}, "
-             f"max_graphs={max_graphs} (None: unbounded); built for the other device on first use",
+             f"max_graphs={max_graphs} (None: unbounded), " + (
+                 f"opt_nodes={opt_nodes}, opt_edges={opt_edges}, opt_graphs={opt_graphs}"
+                 if (opt_nodes, opt_edges, opt_graphs) != (None, None, None) else "no opt sizes (tactics by heuristic)")
+             + "; built for the other device on first use",
              "  on the example: largest difference from PyTorch " + ", ".join(f"{d:.3g}" for d in differences)]
     if set(engine.input_names) != set(names):
         lines.append(f"  the exporter kept the inputs {', '.join(engine.input_names)}: the others are not used")

@@ -12,7 +12,8 @@ from .arrays import TORCH, CallKind, as_dlpack, classify, current_stream
 
 PRECISIONS = ("fp32", "fp16", "bf16")  # engines built from the model alone
 INT8 = "int8"  # needs calibration (docs/INT8.md)
-PROFILE_KEYS = ("min_shapes", "opt_shapes", "max_shapes", "max_nodes", "max_edges", "max_graphs")
+PROFILE_KEYS = ("min_shapes", "opt_shapes", "max_shapes", "max_nodes", "max_edges", "max_graphs", "opt_nodes",
+                "opt_edges", "opt_graphs")
 
 
 def _shapes_text(key: str, shapes) -> str:
@@ -27,7 +28,8 @@ def _shapes_text(key: str, shapes) -> str:
 
 def _profile_arguments(profile) -> dict:
     """The build arguments of an optimisation profile given as a dict (keys: PROFILE_KEYS)."""
-    arguments = dict(min_shapes="", opt_shapes="", max_shapes="", max_nodes=-1, max_edges=-1, max_graphs=-1)
+    arguments = dict(min_shapes="", opt_shapes="", max_shapes="", max_nodes=-1, max_edges=-1, max_graphs=-1,
+                     opt_nodes=-1, opt_edges=-1, opt_graphs=-1)
     if profile is None:
         return arguments
     if not isinstance(profile, Mapping):
@@ -69,7 +71,9 @@ class Engine:
         precision: "fp32", or "fp16"/"bf16" (node features stored in 16 bits, fp32 accumulation), or
             "int8" (as `gnnrt build --int8`: int8 node features and weights, scales from calibration).
         profile: dict with min_shapes/opt_shapes/max_shapes (trtexec strings or {name: shape}) and
-            the PyG shortcuts max_nodes, max_edges, max_graphs; dimensions not bounded are unbounded.
+            the PyG shortcuts max_nodes, max_edges, max_graphs (dimensions not bounded are
+            unbounded) and opt_nodes, opt_edges, opt_graphs (the sizes a CUDA build times its SpMM
+            tactics at; without them or opt_shapes, the run-time heuristic chooses).
         device: "cpu" or "cuda".
         int8 only: calibration, a list of graphs to calibrate on (each a dict of input name ->
             numpy array or torch tensor, as run() takes); calibration_cache, a file read when it

@@ -123,6 +123,17 @@ def test_report_says_what_was_exported():
     assert "exported with torch.onnx.export (dynamo=True" in compiled.report
     assert "x float32[num_nodes, 1433]" in compiled.report
     assert "edge_index int64[2, num_edges]" in compiled.report
+    assert "no opt sizes (tactics by heuristic)" in compiled.report
+
+
+def test_opt_sizes_are_the_engines():
+    model = fixture_model("gcn_graph_mean_pool")
+    g0 = as_torch(fixture_inputs("gcn_graph_mean_pool", "g0"))
+    compiled = gnnrt.compile(model, g0, opt_nodes=40, opt_edges=100, opt_graphs=4, max_graphs=8)
+    assert "opt_nodes=40, opt_edges=100, opt_graphs=4" in compiled.report
+    torch.testing.assert_close(compiled(**g0), pyg(model, g0), atol=ATOL, rtol=RTOL)
+    with pytest.raises(ValueError, match="opt-graphs 9 is more than --max-graphs 8"):
+        gnnrt.compile(model, g0, opt_graphs=9, max_graphs=8)
 
 
 

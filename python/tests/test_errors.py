@@ -51,6 +51,11 @@ def test_build_arguments_are_checked():
         gnnrt.Engine.build(CORA, profile={"max_node": 10})
     with pytest.raises(ValueError, match="unknown input name|'y'|y"):
         gnnrt.Engine.build(CORA, profile={"max_shapes": {"y": (3, 4)}})
+    # The opt sizes reach the engine's profile, and its checks.
+    with pytest.raises(ValueError, match="min <= opt <= max, got 0 <= 2000 <= 1000"):
+        gnnrt.Engine.build(CORA, profile={"opt_nodes": 2000, "max_nodes": 1000})
+    with pytest.raises(ValueError, match="no batch input"):
+        gnnrt.Engine.build(CORA, profile={"opt_graphs": 4})
 
 
 def test_inputs_are_checked_against_the_model(context):

@@ -28,6 +28,9 @@ std::shared_ptr<Engine> Engine::build_from_onnx(const std::string& onnx_path, co
   options.profile.max_nodes = config.max_nodes;
   options.profile.max_edges = config.max_edges;
   options.profile.max_graphs = config.max_graphs;
+  options.profile.opt_nodes = config.opt_nodes;
+  options.profile.opt_edges = config.opt_edges;
+  options.profile.opt_graphs = config.opt_graphs;
   const auto import = [&] { return onnx_import::import_onnx_file(onnx_path); };
   if (config.precision == "int8") {
     if (config.calibration_graphs.empty() && config.calibration_cache.empty())
