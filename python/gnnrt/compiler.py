@@ -210,6 +210,9 @@ def compile(model: torch.nn.Module, example_inputs, precision: str = "fp32", max
     differences = [float((outputs[n].float() - e.float()).abs().max()) if e.numel() else 0.0
                    for n, e in zip(output_names, expected)]
     dims = export.dynamic_dims
+    opt_text = (f"opt_nodes={opt_nodes}, opt_edges={opt_edges}, opt_graphs={opt_graphs}"
+                if (opt_nodes, opt_edges, opt_graphs) != (None, None, None)
+                else "no opt sizes (CUDA tactics timed at the max bounds where given, else a run-time heuristic's)")
     lines = [f"gnnrt.compile: {name} exported with torch.onnx.export "
              f"({'dynamo=True, opset 18' if export.exporter == 'dynamo' else 'dynamo=False, opset 17'}, "
              "dynamic axes)",
@@ -217,10 +220,7 @@ def compile(model: torch.nn.Module, example_inputs, precision: str = "fp32", max
              "  outputs: " + ", ".join(f"{n} {str(e.dtype).replace('torch.', '')}{list(e.shape)}"
                                        for n, e in zip(output_names, expected)) + " on the example",
              f"  engine: {engine.device}, {precision}, profile max_nodes={max_nodes}, max_edges={max_edges}, "
-             f"max_graphs={max_graphs} (None: unbounded), " + (
-                 f"opt_nodes={opt_nodes}, opt_edges={opt_edges}, opt_graphs={opt_graphs}"
-                 if (opt_nodes, opt_edges, opt_graphs) != (None, None, None) else "no opt sizes (tactics by heuristic)")
-             + "; built for the other device on first use",
+             f"max_graphs={max_graphs} (None: unbounded), {opt_text}; built for the other device on first use",
              "  on the example: largest difference from PyTorch " + ", ".join(f"{d:.3g}" for d in differences)]
     if set(engine.input_names) != set(names):
         lines.append(f"  the exporter kept the inputs {', '.join(engine.input_names)}: the others are not used")
