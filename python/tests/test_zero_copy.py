@@ -36,7 +36,7 @@ def test_a_call_hands_torch_tensors_over_as_capsules_of_the_same_memory(device):
     strided = edge_index.t().contiguous().t()  # the same values, column-major
     plain = inputs["x"]
     given = as_dlpack({"x": x, "edge_index": edge_index, "strided": strided, "plain": plain})
-    assert _gnnrt.describe_view(given["x"])["address"] == x.data_ptr()  # detached, not copied
+    assert _gnnrt.describe_view(given["x"])["address"] == x.data_ptr()  # requires grad: still read in place
     assert _gnnrt.describe_view(given["edge_index"])["address"] == edge_index.data_ptr()
     made_contiguous = _gnnrt.describe_view(given["strided"])
     assert made_contiguous["address"] != strided.data_ptr() and made_contiguous["shape"] == [2, strided.shape[1]]

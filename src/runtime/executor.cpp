@@ -287,7 +287,9 @@ TensorMap Executor::run(const TensorMap& inputs, const NodeObserver& observer, c
   // to that wait; an observed or profiled call sees every value, so it never runs on a guess.
   const bool may_defer = device_ && options.check_device_errors && !observer && !options.profile;
   if (auto outputs = run_once(inputs, observer, options, stats, may_defer)) return std::move(*outputs);
-  return *run_once(inputs, observer, options, stats, false);  // the deferred hit was a miss
+  std::optional<TensorMap> outputs = run_once(inputs, observer, options, stats, false);  // the guess was a miss
+  GNNRT_CHECK(outputs.has_value(), "a call without a deferred structure comparison was rejected");
+  return std::move(*outputs);
 }
 
 std::optional<TensorMap> Executor::run_once(const TensorMap& inputs, const NodeObserver& observer,
@@ -307,7 +309,13 @@ std::optional<TensorMap> Executor::run_once(const TensorMap& inputs, const NodeO
     if (!shapes_match(*reused, inputs))
       fail_input("the inputs' shapes differ from those of the graph binding; bind the new graph first");
   } else if (options.cache && split_.structure_node_count > 0) {
-    StructureLookup lookup = options.cache->lookup(split_, inputs, device_, may_defer);
+    StructureLookup lookup;
+    try {
+      lookup = options.cache->lookup(split_, inputs, device_, may_defer);
+    } catch (...) {
+      drain_after_failure(device_);  // a comparison it queued leaves no flag behind
+      throw;
+    }
     reused = std::move(lookup.entry);
     deferred = lookup.deferred;
   }
@@ -344,7 +352,7 @@ std::optional<TensorMap> Executor::run_once(const TensorMap& inputs, const NodeO
     }
   } catch (...) {
     if (drain_after_failure(device_) && deferred) {
-      options.cache->reject_deferred();
+      reject_guess(*options.cache, reused.get());
       return std::nullopt;
     }
     throw;
@@ -353,7 +361,7 @@ std::optional<TensorMap> Executor::run_once(const TensorMap& inputs, const NodeO
   if (device_ && (options.check_device_errors || plan.capture || deferred)) {
     const DeviceBackend::DeviceError error = device_->finish();
     if (deferred && error.compared_unequal) {
-      options.cache->reject_deferred();
+      reject_guess(*options.cache, reused.get());
       return std::nullopt;
     }
     report_device_error(error, sites);
@@ -373,6 +381,13 @@ struct Executor::RecordedCall {
   std::vector<Tensor> outputs;                   // written by every launch
   std::vector<const ir::Node*> sites;            // device error sites of the recording
 };
+
+void Executor::reject_guess(StructureCache& cache, const StructureEntry* guessed) {
+  cache.reject_deferred();
+  // Recordings made or counted for the refuted entry can never be replayed again (their key names
+  // it); dropping them frees its device memory and their slots.
+  recorded_.remove_if([&](const std::shared_ptr<RecordedCall>& call) { return call->structure.get() == guessed; });
+}
 
 std::optional<TensorMap> Executor::run_recorded(const TensorMap& inputs,
                                                 const std::shared_ptr<const StructureEntry>& reused,

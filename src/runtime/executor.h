@@ -94,6 +94,9 @@ class Executor {
   // device's comparison then refuted (the caller runs it again without the guess).
   std::optional<TensorMap> run_once(const TensorMap& inputs, const NodeObserver& observer, const RunOptions& options,
                                     RunStats* stats, bool may_defer);
+  // The deferred comparison refuted the cache's guess `guessed`: the cache drops it, and so do the
+  // recordings made for it.
+  void reject_guess(StructureCache& cache, const StructureEntry* guessed);
   // A call replayed from (or recorded into) a CUDA graph, its device errors not yet checked
   // (`sites`: the nodes behind its error sites); nullopt when it must run as usual.
   std::optional<TensorMap> run_recorded(const TensorMap& inputs, const std::shared_ptr<const StructureEntry>& reused,

@@ -63,13 +63,15 @@ StructureLookup StructureCache::lookup(const StructureSplit& split, const Tensor
     if (!same_bytes(a, b, device)) return miss();
   }
   ++hits_;
+  deferred_hits_ += found.deferred;
   last_was_hit_ = true;
   return found;
 }
 
 void StructureCache::reject_deferred() {
-  GNNRT_CHECK(hits_ > 0 && last_was_hit_, "reject_deferred without a deferred hit");
+  GNNRT_CHECK(deferred_hits_ > 0 && last_was_hit_, "reject_deferred without a deferred hit");
   --hits_;
+  --deferred_hits_;
   last_was_hit_ = false;
   entry_.reset();  // the caller runs the call again: its lookup counts the miss, and it stores the new graph
 }

@@ -35,6 +35,8 @@ struct StructureLookup {
   bool deferred = false;
 };
 
+// One cache serves one caller at a time (an ExecutionContext's): lookups and the verdicts on
+// deferred ones are not synchronised.
 class StructureCache {
  public:
   // The entry for these inputs, or nullptr. Compares shapes first, then the structure inputs' bytes
@@ -56,10 +58,11 @@ class StructureCache {
 
   size_t hits() const { return hits_; }
   size_t misses() const { return misses_; }
+  size_t deferred_hits() const { return deferred_hits_; }  // hits whose device comparison was deferred
 
  private:
   std::shared_ptr<const StructureEntry> entry_;
-  size_t hits_ = 0, misses_ = 0;
+  size_t hits_ = 0, misses_ = 0, deferred_hits_ = 0;
   bool last_was_hit_ = false;
 };
 

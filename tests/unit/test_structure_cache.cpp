@@ -161,7 +161,9 @@ TEST(GraphBinding, AnInputOfAnotherShapeOrAnEmptyBindingIsRefused) {
 
 // A stand-in device whose "device" tensors are host memory labelled Device::Cuda: it runs no node
 // itself (the executor's CPU kernels read copies, as they do for a GPU), and it counts how the
-// structure cache compares device inputs: bytes_equal (a wait) or queued to finish().
+// structure cache compares device inputs: bytes_equal (a wait) or queued to finish(). Armed, it
+// fails the next copy to the host (an error in the middle of a call) or reports a device error
+// at the next finish().
 class HostMemoryDevice final : public runtime::DeviceBackend {
  public:
   std::string name() const override { return "host-memory"; }
@@ -172,6 +174,7 @@ class HostMemoryDevice final : public runtime::DeviceBackend {
   }
   Tensor to_host(const Tensor& tensor) override {
     if (tensor.on_host()) return tensor;
+    if (std::exchange(fail_next_copy, false)) fail_internal("HostMemoryDevice: the copy failed, as armed");
     Tensor host(tensor.dtype(), tensor.shape());
     if (tensor.nbytes()) std::memcpy(host.raw(), tensor.raw(), tensor.nbytes());
     return host;
@@ -183,21 +186,26 @@ class HostMemoryDevice final : public runtime::DeviceBackend {
   Tensor copy_on_device(const Tensor& tensor) override { return to_device(to_host(tensor)); }
   bool bytes_equal(const Tensor& a, const Tensor& b) override {
     ++waited_compares;
-    return DeviceBackend::bytes_equal(a, b);
+    return same_bytes(a, b);
   }
   bool queue_bytes_compare(const Tensor& a, const Tensor& b) override {
     ++queued_compares;
-    queued_found_difference = queued_found_difference || !DeviceBackend::bytes_equal(a, b);
+    queued_found_difference = queued_found_difference || !same_bytes(a, b);
     return true;
   }
   DeviceError finish() override {
     ++finishes;
     DeviceError error;
     error.compared_unequal = std::exchange(queued_found_difference, false);
+    if (std::exchange(report_error, false)) {
+      error.site = 0;
+      error.message = "an index out of range, as armed";
+    }
     return error;
   }
 
   int waited_compares = 0, queued_compares = 0, finishes = 0;
+  bool fail_next_copy = false, report_error = false;
 
  private:
   bool queued_found_difference = false;
@@ -231,6 +239,7 @@ TEST(StructureCache, ADeviceGraphSeenLastCallIsComparedAtTheCallsOnlyWait) {
   EXPECT_EQ(device.queued_compares, 1);
   EXPECT_EQ(device.finishes, 3);
   EXPECT_EQ(cache.hits(), 2u);
+  EXPECT_EQ(cache.deferred_hits(), 1u);
 
   // The caller rewrites its device edge list in place (same address, same shape): the queued
   // comparison finds it, the guessed hit is dropped, and the call runs again as a miss.
@@ -247,6 +256,7 @@ TEST(StructureCache, ADeviceGraphSeenLastCallIsComparedAtTheCallsOnlyWait) {
   EXPECT_FALSE(stats.structure_reused);
   EXPECT_EQ(device.queued_compares, 2);
   EXPECT_EQ(cache.hits(), 2u);
+  EXPECT_EQ(cache.deferred_hits(), 1u);
   EXPECT_EQ(cache.misses(), 2u);
 
   // The call after a miss compares with a wait again, and hits on the new graph.
@@ -262,6 +272,47 @@ TEST(StructureCache, ADeviceGraphSeenLastCallIsComparedAtTheCallsOnlyWait) {
   EXPECT_TRUE(stats.structure_reused);
   EXPECT_EQ(device.waited_compares, 3);
   EXPECT_EQ(device.queued_compares, 2);
+}
+
+// Edges rewritten in place after hits, with the device's call failing or reporting an error on the
+// stale structure: the refuted guess is run again as a miss, and only an error of a call that
+// stands reaches the caller.
+TEST(StructureCache, AFailureOfARefutedGuessIsNotTheCallersAndARealOneIs) {
+  auto engine = cora_engine("cpu");
+  const ir::Graph& graph = engine->contents().model.graph;
+  const auto host_inputs = runtime::bind_inputs(graph, fixture_inputs("gcn_cora", "g0")).tensors;
+  HostMemoryDevice device;
+  runtime::TensorMap inputs = copied_to_device(device, host_inputs);
+  runtime::Executor executor(graph, &device);
+  runtime::Executor reference(graph);
+  runtime::StructureCache cache;
+  runtime::RunOptions options;
+  options.cache = &cache;
+  runtime::RunStats stats;
+  int64_t* edges = static_cast<int64_t*>(inputs.at("edge_index").raw());
+  const int64_t num_edges = inputs.at("edge_index").dim(1), num_nodes = host_inputs.at("x").dim(0);
+  const auto expected_now = [&] {
+    auto now = host_inputs;
+    now["edge_index"] = device.to_host(inputs.at("edge_index"));
+    return reference.run(now).at("out");
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (int call = 0; call < 3; ++call) executor.run(inputs, {}, options);  // hits, the last deferred
+    const size_t deferred = cache.deferred_hits();
+    edges[num_edges + 11 + round] = (edges[num_edges + 11 + round] + 1) % num_nodes;
+    (round == 0 ? device.fail_next_copy : device.report_error) = true;
+    const Tensor out = executor.run(inputs, {}, options, &stats).at("out");
+    EXPECT_TRUE(same_bytes(out, expected_now())) << round;
+    EXPECT_FALSE(stats.structure_reused) << round;
+    EXPECT_EQ(cache.deferred_hits(), deferred) << round;  // the refuted guess is not counted
+  }
+  // A device error of a call whose guess stands is the caller's, naming the node.
+  for (int call = 0; call < 3; ++call) executor.run(inputs, {}, options);
+  device.report_error = true;
+  testing::expect_error(ErrorCode::InvalidInput, [&] { executor.run(inputs, {}, options); },
+                        {"an index out of range, as armed"});
+  EXPECT_TRUE(same_bytes(executor.run(inputs, {}, options, &stats).at("out"), expected_now()));
+  EXPECT_TRUE(stats.structure_reused);
 }
 
 TEST(StructureCache, CudaContextHitsAndMatchesTheCpu) {
@@ -311,6 +362,7 @@ TEST(StructureCache, CudaEdgesRewrittenInPlaceAfterHitsAreAMissWithAndWithoutRep
       EXPECT_EQ(stats.structure_reused, call > 0) << call;
     }
     EXPECT_EQ(stats.graph_replayed, replay);
+    EXPECT_EQ(cache.deferred_hits(), 2u) << replay;  // the third and fourth calls
     Tensor edges = host_inputs.at("edge_index").clone();
     int64_t* values = edges.data<int64_t>();
     values[edges.dim(1) + 7] = (values[edges.dim(1) + 7] + 1) % host_inputs.at("x").dim(0);

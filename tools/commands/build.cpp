@@ -12,6 +12,7 @@
 
 #include "builder/engine_builder.h"
 #include "builder/int8_builder.h"
+#include "builder/profile.h"
 #include "commands/input_files.h"
 #include "commands/label_accuracy.h"
 #include "io/npz.h"
@@ -71,7 +72,9 @@ void report_layer_precisions(const builder::Int8BuildResult& built, double toler
 
 // With no opt size given, an INT8 build for CUDA times its SpMM tactics at the first calibration
 // graph's sizes, as `gnnrt bench` times them at its graph's: the graphs an engine is calibrated on
-// are the ones it is meant for. --opt-shapes, --opt-nodes, --opt-edges and --opt-graphs override it.
+// are the ones it is meant for. Any of --opt-shapes, --opt-nodes and --opt-edges turns this off;
+// --opt-graphs keeps its own value. Sizes the profile cannot take (a static dimension, or one
+// outside the min/max the user gave) leave the request as it was: the build's own checks apply.
 // (A CPU engine has no tactics to time: its profile stays as given, so that a build from the
 // calibration cache alone, with the same flags, writes the same file.)
 void optimise_for_calibration_graph(builder::ProfileRequest& profile, const ir::Graph& graph,
@@ -81,25 +84,26 @@ void optimise_for_calibration_graph(builder::ProfileRequest& profile, const ir::
   auto x = first.find(roles.node_features);
   auto edge_index = first.find(roles.edge_index);
   if (x == first.end() || edge_index == first.end() || x->second.rank() < 1 || edge_index->second.rank() != 2) return;
-  const int64_t nodes = x->second.dim(0), edges = edge_index->second.dim(1);
-  if ((profile.max_nodes >= 0 && nodes > profile.max_nodes) || (profile.max_edges >= 0 && edges > profile.max_edges) ||
-      nodes < profile.min_nodes || edges < profile.min_edges)
-    return;  // outside the profile: the build's own checks name the bound
-  profile.opt_nodes = nodes;
-  profile.opt_edges = edges;
-  std::string graphs;
+  builder::ProfileRequest derived = profile;
+  derived.opt_nodes = x->second.dim(0);
+  derived.opt_edges = edge_index->second.dim(1);
   auto batch = first.find(roles.batch);
   if (batch != first.end() && profile.opt_graphs < 0 && batch->second.on_host() && batch->second.numel() > 0) {
     int64_t largest = -1;
     for (int64_t i = 0; i < batch->second.numel(); ++i) largest = std::max(largest, batch->second.scalar_as_int(i));
-    if (largest >= 0 && (profile.max_graphs < 0 || largest + 1 <= profile.max_graphs)) {
-      profile.opt_graphs = largest + 1;
-      graphs = cat(" --opt-graphs ", profile.opt_graphs);
-    }
+    if (largest >= 0) derived.opt_graphs = largest + 1;
   }
-  std::cout << "[build] INT8: tactics timed at the first calibration graph's sizes (--opt-nodes " << nodes
-            << " --opt-edges " << edges << graphs << "; give those flags to build the same from the calibration "
-            << "cache alone, or others to optimise for other sizes)\n";
+  try {
+    builder::make_profile(graph, derived);
+  } catch (const Error&) {
+    return;
+  }
+  profile = derived;
+  std::cout << "[build] INT8: tactics timed at the first calibration graph's sizes (--opt-nodes " << derived.opt_nodes
+            << " --opt-edges " << derived.opt_edges
+            << (derived.opt_graphs > 0 ? cat(" --opt-graphs ", derived.opt_graphs) : std::string())
+            << "; give those flags to build the same from the calibration cache alone, or others to optimise for "
+               "other sizes)\n";
 }
 
 // --int8's report: the INT8 engine against the fp32 one on the calibration graphs, per output; with
