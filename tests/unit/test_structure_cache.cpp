@@ -211,17 +211,23 @@ class HostMemoryDevice final : public runtime::DeviceBackend {
   bool queued_found_difference = false;
 };
 
-TEST(StructureCache, ADeviceGraphSeenLastCallIsComparedAtTheCallsOnlyWait) {
-  auto engine = cora_engine("cpu");
+// Cora's GCN on a HostMemoryDevice with a structure cache, and the CPU reference beside it.
+class StructureCacheOnStandInDevice : public ::testing::Test {
+ protected:
+  StructureCacheOnStandInDevice() { options.cache = &cache; }
+
+  std::shared_ptr<Engine> engine = cora_engine("cpu");
   const ir::Graph& graph = engine->contents().model.graph;
-  const auto host_inputs = runtime::bind_inputs(graph, fixture_inputs("gcn_cora", "g0")).tensors;
+  const runtime::TensorMap host_inputs = runtime::bind_inputs(graph, fixture_inputs("gcn_cora", "g0")).tensors;
   HostMemoryDevice device;
   runtime::TensorMap inputs = copied_to_device(device, host_inputs);
-  runtime::Executor executor(graph, &device);
-  runtime::Executor reference(graph);
+  runtime::Executor executor{graph, &device};
+  runtime::Executor reference{graph};
   runtime::StructureCache cache;
   runtime::RunOptions options;
-  options.cache = &cache;
+};
+
+TEST_F(StructureCacheOnStandInDevice, ADeviceGraphSeenLastCallIsComparedAtTheCallsOnlyWait) {
   const auto expected = reference.run(host_inputs).at("out");
 
   // A miss, then a hit found by a waited comparison (the last call missed), then a hit whose
@@ -277,17 +283,7 @@ TEST(StructureCache, ADeviceGraphSeenLastCallIsComparedAtTheCallsOnlyWait) {
 // Edges rewritten in place after hits, with the device's call failing or reporting an error on the
 // stale structure: the refuted guess is run again as a miss, and only an error of a call that
 // stands reaches the caller.
-TEST(StructureCache, AFailureOfARefutedGuessIsNotTheCallersAndARealOneIs) {
-  auto engine = cora_engine("cpu");
-  const ir::Graph& graph = engine->contents().model.graph;
-  const auto host_inputs = runtime::bind_inputs(graph, fixture_inputs("gcn_cora", "g0")).tensors;
-  HostMemoryDevice device;
-  runtime::TensorMap inputs = copied_to_device(device, host_inputs);
-  runtime::Executor executor(graph, &device);
-  runtime::Executor reference(graph);
-  runtime::StructureCache cache;
-  runtime::RunOptions options;
-  options.cache = &cache;
+TEST_F(StructureCacheOnStandInDevice, AFailureOfARefutedGuessIsNotTheCallersAndARealOneIs) {
   runtime::RunStats stats;
   int64_t* edges = static_cast<int64_t*>(inputs.at("edge_index").raw());
   const int64_t num_edges = inputs.at("edge_index").dim(1), num_nodes = host_inputs.at("x").dim(0);
