@@ -182,7 +182,10 @@ TacticSelectionReport select_spmm_tactics(ir::Graph& graph, const engine::Optimi
 #ifdef GNNRT_WITH_CUDA
   const std::map<std::string, int64_t> symbols = opt_symbols(graph, profile);
   const int64_t graphs = timed_graph_count(graph, profile);
-  if (log && graphs > 0)
+  const bool has_spmm = std::any_of(graph.nodes.begin(), graph.nodes.end(), [](const ir::Node& node) {
+    return node.domain == ir::kGnnrtDomain && node.op_type == "SpMM";
+  });
+  if (log && graphs > 0 && has_spmm)
     *log << "[build] SpMM tactics are timed on " << graphs << " small graphs side by side (a graph-level model; "
          << (profile.opt_graphs > 0 ? "--opt-graphs" : "pass --opt-graphs for the batches it serves") << ")\n";
   for (ir::Node& node : graph.nodes) {
