@@ -32,14 +32,6 @@ import numpy as np
 import torch
 
 
-def import_gnnrt():
-    """The installed gnnrt package (this folder, first on sys.path, holds its unbuilt sources)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
-    import gnnrt
-    return gnnrt
-
-
 def cora_graph(path: str | None, seed: int):
     if path:
         data = np.load(path)
@@ -105,7 +97,11 @@ def main() -> int:
     if not torch.cuda.is_available():
         print("compile_overhead.py times CUDA calls; no CUDA device here", file=sys.stderr)
         return 2
-    gnnrt = import_gnnrt()
+    from compare_pyg import import_gnnrt_package  # this script's folder: the installed package, not its sources
+    gnnrt, why_not = import_gnnrt_package()
+    if gnnrt is None:
+        print(why_not, file=sys.stderr)
+        return 2
     from gnnrt.arrays import as_dlpack, classify
 
     torch.manual_seed(args.seed)

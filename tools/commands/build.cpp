@@ -91,7 +91,7 @@ void optimise_for_calibration_graph(builder::ProfileRequest& profile, const ir::
   if (batch != first.end() && profile.opt_graphs < 0 && batch->second.on_host() && batch->second.numel() > 0) {
     int64_t largest = -1;
     for (int64_t i = 0; i < batch->second.numel(); ++i) largest = std::max(largest, batch->second.scalar_as_int(i));
-    if (largest >= 0) derived.opt_graphs = largest + 1;
+    if (largest >= 0 && largest < derived.opt_nodes) derived.opt_graphs = largest + 1;  // else ids are junk
   }
   try {
     builder::make_profile(graph, derived);
